@@ -1,0 +1,141 @@
+// Wires one Guichet process from a validated Config: database, renderer, intake pipeline, outbox,
+// the mail sources (IMAP poller, SMTP intake) and the HTTP app. Everything is built here and passed
+// down, so a test builds the same process with its own peers and no globals.
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import cron from 'node-cron';
+import { supportDomain, type Config } from './config.ts';
+import { openDatabase, type Db } from './db/connect.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createHttpApp } from './http/app.ts';
+import { createImapPoller, type ImapPoller } from './mail/imap-poller.ts';
+import { createIntake, type Intake } from './mail/intake.ts';
+import { advanceCursor, lastHandledUid } from './mail/mailbox-cursor.ts';
+import { startSmtpIntake, type SmtpIntake } from './mail/smtp-intake.ts';
+import { createCaptureMailer, createSmtpMailer, type Mailer } from './notify/mailer.ts';
+import { createNotifier } from './notify/notifier.ts';
+import { createOutboxWorker, type OutboxWorker } from './notify/outbox-worker.ts';
+import { createRenderer } from './notify/render.ts';
+
+export const TEMPLATES_DIR = fileURLToPath(new URL('../templates/', import.meta.url));
+
+export type Log = (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
+
+export const consoleLog: Log = (level, msg) => {
+  const line = `${new Date().toISOString()} ${level.padEnd(5)} ${msg}`;
+  if (level === 'error') console.error(line);
+  else console.log(line);
+};
+
+export interface Guichet {
+  config: Config;
+  database: Db;
+  intake: Intake;
+  outbox: OutboxWorker;
+  mailer: Mailer;
+  http: ReturnType<typeof createHttpApp>;
+  poller: ImapPoller | null;
+  /** Starts the mail sources, the scheduler and (unless `listen: false`) the HTTP server. */
+  start(opts?: { listen?: boolean }): Promise<{ httpPort: number | null; smtpPort: number | null }>;
+  stop(): Promise<void>;
+}
+
+export async function createGuichet(config: Config, opts: { log?: Log; now?: () => Date } = {}): Promise<Guichet> {
+  const log = opts.log ?? consoleLog;
+  await mkdir(config.dataDir, { recursive: true });
+  const database = openDatabase(config.database.url);
+  await migrateToLatest(database.db);
+  const renderer = await createRenderer({ templatesDir: TEMPLATES_DIR, productName: config.support.name });
+  const domain = supportDomain(config);
+
+  const mailer: Mailer = config.outbox.captureDir
+    ? createCaptureMailer({ dir: config.outbox.captureDir, from: `${config.support.name} <${config.support.address}>` })
+    : createSmtpMailer({ url: config.smtp!.url, from: `${config.support.name} <${config.support.address}>`, tlsRejectUnauthorized: config.smtp!.tlsRejectUnauthorized });
+  const outbox = createOutboxWorker({
+    db: database.db,
+    mailer,
+    maxAttempts: config.outbox.maxAttempts,
+    backoffSeconds: config.outbox.backoffSeconds,
+    now: opts.now,
+    log,
+  });
+  const notifier = createNotifier({
+    renderer,
+    domain,
+    supportAddress: config.support.address,
+    tagPrefix: config.support.tagPrefix,
+    defaultLanguage: config.defaultLanguage,
+    maxAcknowledgementsPerHour: config.limits.acknowledgementsPerHour,
+  });
+  const intake = createIntake({
+    db: database.db,
+    dataDir: config.dataDir,
+    notifier,
+    settings: {
+      supportAddresses: [config.support.address.toLowerCase()],
+      tagPrefix: config.support.tagPrefix,
+      defaultLanguage: config.defaultLanguage,
+    },
+    limits: config.limits,
+    onMailQueued: () => outbox.kick(),
+    now: opts.now,
+    log,
+  });
+
+  const poller = config.imap
+    ? createImapPoller({
+        url: config.imap.url,
+        tlsRejectUnauthorized: config.imap.tlsRejectUnauthorized,
+        idle: config.imap.idle,
+        pollCron: config.imap.pollCron,
+        markAs: config.imap.markAs === 'seen' ? { kind: 'seen' } : { kind: 'move', folder: config.imap.markAs.move },
+        lastUid: (mailbox, uidValidity) => lastHandledUid(database.db, mailbox, uidValidity),
+        handle: async (raw, source) => {
+          await intake.handle(raw, source);
+          await advanceCursor(database.db, source.mailbox, source.uidValidity, source.uid);
+        },
+        log,
+      })
+    : null;
+
+  const http = createHttpApp({
+    db: database.db,
+    apiToken: config.admin.apiToken,
+    health: { mailbox: () => (poller ? poller.state() : null) },
+  });
+
+  let server: ServerType | null = null;
+  let smtp: SmtpIntake | null = null;
+  let retryJob: ReturnType<typeof cron.schedule> | null = null;
+
+  return {
+    config, database, intake, outbox, mailer, http, poller,
+    async start(startOpts = {}) {
+      retryJob = cron.schedule(config.outbox.retryCron, () => void outbox.runOnce(), { noOverlap: true });
+      void outbox.runOnce();
+      if (config.smtpIntake) {
+        smtp = await startSmtpIntake({ listen: config.smtpIntake.listen, maxBytes: config.limits.maxMessageBytes, handle: intake.handle });
+      }
+      if (poller) await poller.start();
+      let httpPort: number | null = null;
+      if (startOpts.listen !== false) {
+        const [host, port] = [config.admin.listen.slice(0, config.admin.listen.lastIndexOf(':')), Number(config.admin.listen.split(':').pop())];
+        httpPort = await new Promise<number>((resolve, reject) => {
+          server = serve({ fetch: http.fetch, hostname: host, port }, (info) => resolve(info.port));
+          server.once('error', reject);
+        });
+      }
+      return { httpPort, smtpPort: smtp?.port ?? null };
+    },
+    async stop() {
+      await retryJob?.destroy();
+      if (poller) await poller.stop();
+      if (smtp) await smtp.close();
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await outbox.stop();
+      mailer.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// guichet start | migrate | ingest | check-config — the operator's commands. Each returns an exit
+// code; errors are one clear line, never a stack trace for a mistake in the configuration.
+import { parseArgs } from 'node:util';
+import { createGuichet, consoleLog, type Log } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { openDatabase } from './db/connect.ts';
+import { migrateToLatest } from './db/migrate.ts';
+
+const USAGE = `usage: guichet <command> [--config path]
+
+commands:
+  start           run Guichet: mail intake, outbox, HTTP (demo when nothing is configured)
+  migrate         apply the database migrations and exit
+  ingest          process one raw message read from standard input (for an MTA pipe)
+  check-config    validate the configuration and print it with secrets hidden
+`;
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function redact(config: Config): unknown {
+  const hide = (url: string) => url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+  return {
+    ...config,
+    database: { url: hide(config.database.url) },
+    imap: config.imap && { ...config.imap, url: hide(config.imap.url) },
+    smtp: config.smtp && { ...config.smtp, url: hide(config.smtp.url) },
+    admin: { ...config.admin, apiToken: config.admin.apiToken ? '***' : null },
+  };
+}
+
+function demoBanner(config: Config, httpPort: number | null, smtpPort: number | null): string {
+  return `
+Guichet demo is running (no config.json and no GUICHET_* variables found).
+  data:          ${config.dataDir}
+  support:       ${config.support.address}
+  SMTP intake:   127.0.0.1:${smtpPort}
+  HTTP:          http://127.0.0.1:${httpPort}/healthz
+  sent mail:     ${config.outbox.captureDir}
+
+Send a first email (Python ships with an SMTP client):
+  python3 -c "import smtplib; smtplib.SMTP('127.0.0.1', ${smtpPort}).sendmail('ada@example.com', ['${config.support.address}'], 'From: Ada <ada@example.com>\\r\\nTo: ${config.support.address}\\r\\nSubject: The invoice page is blank\\r\\n\\r\\nHello, since this morning the invoice page shows nothing.')"
+or with curl:
+  printf 'From: ada@example.com\\r\\nTo: ${config.support.address}\\r\\nSubject: Hello\\r\\n\\r\\nFirst request\\r\\n' | curl -s smtp://127.0.0.1:${smtpPort} --mail-from ada@example.com --mail-rcpt ${config.support.address} -T -
+
+Then look at ${config.outbox.captureDir} for the acknowledgement, and reply to it (keep "[#1]" in the subject).
+`;
+}
+
+export async function main(argv: string[], log: Log = consoleLog): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig({ path: values.config });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`guichet: ${err.message}\n`);
+      return 78; // EX_CONFIG
+    }
+    throw err;
+  }
+
+  switch (command) {
+    case 'check-config':
+      process.stdout.write(`${JSON.stringify(redact(config), null, 2)}\nconfiguration is valid${config.demo ? ' (demo: nothing configured)' : ''}\n`);
+      return 0;
+    case 'migrate': {
+      const database = openDatabase(config.database.url);
+      try {
+        const applied = await migrateToLatest(database.db);
+        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+        return 0;
+      } finally {
+        await database.close();
+      }
+    }
+    case 'ingest': {
+      const raw = await readStdin();
+      if (!raw.length) {
+        process.stderr.write('guichet ingest: no message on standard input\n');
+        return 66; // EX_NOINPUT
+      }
+      const guichet = await createGuichet(config, { log: () => {} });
+      try {
+        const result = await guichet.intake.handle(raw, { mailbox: 'pipe', uidValidity: null, uid: null });
+        await guichet.outbox.runOnce();
+        process.stdout.write(`${result.state}: ${result.outcome}${result.ticketNumber ? ` #${result.ticketNumber}` : ''}${result.duplicate ? ' (already received)' : ''}\n`);
+        return 0;
+      } catch (err) {
+        // The MTA keeps the message and retries on EX_TEMPFAIL: nothing is lost.
+        process.stderr.write(`guichet ingest: ${(err as Error).message}\n`);
+        return 75;
+      } finally {
+        await guichet.stop();
+      }
+    }
+    case 'start': {
+      const guichet = await createGuichet(config, { log });
+      const { httpPort, smtpPort } = await guichet.start();
+      if (config.demo) process.stdout.write(demoBanner(config, httpPort, smtpPort));
+      else log('info', `Guichet started: HTTP on ${config.admin.listen}${config.imap ? ', reading IMAP' : ''}${smtpPort ? `, SMTP intake on ${smtpPort}` : ''}`);
+      await new Promise<void>((resolve) => {
+        const shutdown = () => resolve();
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      });
+      log('info', 'stopping');
+      await guichet.stop();
+      return 0;
+    }
+    default:
+      process.stderr.write(`guichet: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}

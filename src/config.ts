@@ -1,0 +1,201 @@
+// Loads and validates the whole configuration once, at start. Every problem is reported at once,
+// each naming its key, so an operator fixes a file in one pass. Environment variables override the
+// file (a container deployment needs no file at all); with neither, Guichet runs its local demo.
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const listen = z
+  .string()
+  .regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8025');
+
+const cron = z.string().min(9, 'expected a cron expression, e.g. "*/30 * * * * *"');
+
+export const configSchema = z
+  .object({
+    database: z
+      .object({
+        url: z
+          .string()
+          .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<path> or postgres://…')
+          .default('sqlite:./data/guichet.db'),
+      })
+      .strict()
+      .default({ url: 'sqlite:./data/guichet.db' }),
+    dataDir: z.string().min(1).default('./data'),
+    publicUrl: z.url().default('http://127.0.0.1:8025'),
+    admin: z
+      .object({
+        listen: listen.default('127.0.0.1:8025'),
+        apiToken: z.string().min(16, 'use at least 16 characters').nullable().default(null),
+      })
+      .strict()
+      .default({ listen: '127.0.0.1:8025', apiToken: null }),
+    support: z
+      .object({
+        address: z.email(),
+        name: z.string().min(1).default('Support'),
+        tagPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, - and _ only')
+          .default(''),
+      })
+      .strict(),
+    imap: z
+      .object({
+        url: z.string().regex(/^imaps?:\/\//, 'expected imap://user:pass@host:port/INBOX or imaps://…'),
+        tlsRejectUnauthorized: z.boolean().default(true),
+        idle: z.boolean().default(true),
+        pollCron: cron.default('*/30 * * * * *'),
+        markAs: z
+          .union([z.literal('seen'), z.object({ move: z.string().min(1) }).strict()])
+          .default('seen'),
+      })
+      .strict()
+      .nullable()
+      .default(null),
+    smtpIntake: z.object({ listen }).strict().nullable().default(null),
+    smtp: z
+      .object({
+        url: z.string().regex(/^smtps?:\/\//, 'expected smtp://user:pass@host:port or smtps://…'),
+        tlsRejectUnauthorized: z.boolean().default(true),
+      })
+      .strict()
+      .nullable()
+      .default(null),
+    outbox: z
+      .object({
+        captureDir: z.string().min(1).nullable().default(null),
+        maxAttempts: z.number().int().min(1).max(50).default(8),
+        retryCron: cron.default('*/15 * * * * *'),
+        backoffSeconds: z.number().int().min(1).default(30),
+      })
+      .strict()
+      .default({ captureDir: null, maxAttempts: 8, retryCron: '*/15 * * * * *', backoffSeconds: 30 }),
+    limits: z
+      .object({
+        maxMessageBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
+        maxAttachmentBytes: z.number().int().min(1024).default(15 * 1024 * 1024),
+        acknowledgementsPerHour: z.number().int().min(1).default(20),
+      })
+      .strict()
+      .default({ maxMessageBytes: 25 * 1024 * 1024, maxAttachmentBytes: 15 * 1024 * 1024, acknowledgementsPerHour: 20 }),
+    defaultLanguage: z.enum(['en', 'fr']).default('en'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.smtp && !c.outbox.captureDir) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['smtp'],
+        message: 'set smtp.url (or outbox.captureDir to write outbound mail to files instead)',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema> & { demo: boolean; configPath: string | null };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const ENV_KEYS = [
+  'GUICHET_CONFIG',
+  'GUICHET_DATABASE_URL',
+  'GUICHET_DATA_DIR',
+  'GUICHET_IMAP_URL',
+  'GUICHET_SMTP_URL',
+  'GUICHET_SUPPORT_ADDRESS',
+  'GUICHET_ADMIN_LISTEN',
+  'GUICHET_API_TOKEN',
+  'GUICHET_PUBLIC_URL',
+] as const;
+
+type Env = Record<string, string | undefined>;
+
+/** The demo runs when nothing at all was configured: no file and no GUICHET_* variable. */
+export function demoConfigInput(): Record<string, unknown> {
+  return {
+    support: { address: 'support@guichet.localhost', name: 'Guichet demo' },
+    smtpIntake: { listen: '127.0.0.1:2525' },
+    outbox: { captureDir: './data/sent' },
+  };
+}
+
+function applyEnv(input: Record<string, any>, env: Env): void {
+  const set = (keys: string[], value: string | undefined) => {
+    if (value === undefined || value === '') return;
+    let node = input;
+    for (const k of keys.slice(0, -1)) node = node[k] = node[k] ?? {};
+    node[keys.at(-1)!] = value;
+  };
+  set(['database', 'url'], env.GUICHET_DATABASE_URL);
+  set(['dataDir'], env.GUICHET_DATA_DIR);
+  set(['imap', 'url'], env.GUICHET_IMAP_URL);
+  set(['smtp', 'url'], env.GUICHET_SMTP_URL);
+  set(['support', 'address'], env.GUICHET_SUPPORT_ADDRESS);
+  set(['admin', 'listen'], env.GUICHET_ADMIN_LISTEN);
+  set(['admin', 'apiToken'], env.GUICHET_API_TOKEN);
+  set(['publicUrl'], env.GUICHET_PUBLIC_URL);
+}
+
+/** Validates a raw object (file content with env applied); throws ConfigError listing every problem. */
+export function parseConfig(input: unknown, meta: { demo?: boolean; configPath?: string | null } = {}): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return { ...result.data, demo: meta.demo ?? false, configPath: meta.configPath ?? null };
+}
+
+/**
+ * Reads `--config`/GUICHET_CONFIG or ./config.json when present, applies GUICHET_* overrides, and
+ * falls back to the demo when neither exists. Relative paths are resolved against `cwd`.
+ */
+export function loadConfig(opts: { path?: string; env?: Env; cwd?: string } = {}): Config {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const explicit = opts.path ?? env.GUICHET_CONFIG;
+  const file = explicit ? path.resolve(cwd, explicit) : path.resolve(cwd, 'config.json');
+  if (explicit && !existsSync(file)) throw new ConfigError([`config file not found: ${file}`]);
+
+  let input: Record<string, any> = {};
+  const hasFile = existsSync(file);
+  if (hasFile) {
+    try {
+      input = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError([`${file}: not valid JSON (${(err as Error).message})`]);
+    }
+  }
+  const hasEnv = ENV_KEYS.some((k) => env[k]);
+  const demo = !hasFile && !hasEnv;
+  if (demo) input = demoConfigInput();
+  applyEnv(input, env);
+  const config = parseConfig(input, { demo, configPath: hasFile ? file : null });
+  return resolvePaths(config, hasFile ? path.dirname(file) : cwd);
+}
+
+function resolvePaths(config: Config, base: string): Config {
+  const dbUrl = config.database.url.startsWith('sqlite:') && config.database.url !== 'sqlite::memory:'
+    ? `sqlite:${path.resolve(base, config.database.url.slice('sqlite:'.length))}`
+    : config.database.url;
+  return {
+    ...config,
+    database: { url: dbUrl },
+    dataDir: path.resolve(base, config.dataDir),
+    outbox: {
+      ...config.outbox,
+      captureDir: config.outbox.captureDir ? path.resolve(base, config.outbox.captureDir) : null,
+    },
+  };
+}
+
+/** The domain under which Guichet mints Message-IDs. */
+export function supportDomain(config: Pick<Config, 'support'>): string {
+  return config.support.address.split('@')[1]!.toLowerCase();
+}

@@ -1,0 +1,48 @@
+// The HTTP app factory: everything it serves is built from the dependencies passed in, so tests call
+// `app.request()` without opening a port.
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { createApi } from './api.ts';
+
+export interface HealthSource {
+  /** The mailbox side: null when Guichet reads no IMAP mailbox (pipe or SMTP intake only). */
+  mailbox(): { connected: boolean; idle: boolean; lastError: string | null; lastPollAt: Date | null } | null;
+}
+
+export function createHttpApp(deps: { db: Kysely<Database>; apiToken: string | null; health: HealthSource }) {
+  const app = new Hono();
+
+  app.get('/healthz', async (c) => {
+    let database: { ok: boolean; error?: string };
+    try {
+      await sql`select 1`.execute(deps.db);
+      database = { ok: true };
+    } catch (err) {
+      database = { ok: false, error: (err as Error).message };
+    }
+    const mailbox = deps.health.mailbox();
+    const ok = database.ok && (mailbox === null || mailbox.connected);
+    const pending = await deps.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', '=', 'pending')
+      .executeTakeFirst()
+      .catch(() => undefined);
+    return c.json(
+      { ok, database, mailbox, outbox: { pending: pending ? Number(pending.n) : null } },
+      ok ? 200 : 503,
+    );
+  });
+
+  app.route('/api/v1', createApi(deps));
+
+  app.notFound((c) => c.json({ error: 'not found' }, 404));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return c.json({ error: err.message }, err.status);
+    console.error(err);
+    return c.json({ error: 'internal error' }, 500);
+  });
+  return app;
+}

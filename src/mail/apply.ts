@@ -1,0 +1,184 @@
+// Stage "apply": everything a message changes happens in ONE transaction — the contact, the ticket or
+// its entry, attachment metadata, the event, the outbox rows and the inbound row's outcome. A crash
+// before the commit leaves the inbound row pending, and the replay starts from a clean slate.
+import type { Kysely } from 'kysely';
+import type { Database, InboundMessage, InboundState } from '../db/schema.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { languageOf } from '../notify/notifier.ts';
+import { addClientReply, mayWrite, openTicket, recordEvent, type AttachmentInput, type EntryInput, type Trx } from '../tickets/ticket-service.ts';
+import type { Classification } from './classify.ts';
+import { identifySender } from './identify.ts';
+import { extractReply } from './reply-text.ts';
+import { cleanSubject, routeMessage, type RouteLookups } from './route.ts';
+import { sanitizeEmailHtml } from './sanitize.ts';
+import type { InboundMail } from './types.ts';
+
+export interface ApplySettings {
+  supportAddresses: string[];
+  tagPrefix: string;
+  defaultLanguage: 'en' | 'fr';
+}
+
+export interface ApplyInput {
+  inbound: InboundMessage;
+  mail: InboundMail;
+  /** The stripped body: text part, or the HTML turned to text when there is none. */
+  bodyText: string;
+  classification: Classification;
+  attachments: AttachmentInput[];
+}
+
+export interface Outcome {
+  state: InboundState;
+  outcome: string;
+  ticketNumber: number | null;
+  /** True when the transaction queued mail: the outbox worker should run. */
+  queuedMail: boolean;
+}
+
+function lookups(trx: Trx): RouteLookups {
+  return {
+    async ticketExists(number) {
+      return Boolean(await trx.selectFrom('ticket').select('id').where('number', '=', number).executeTakeFirst());
+    },
+    async ticketForMessageIds(ids) {
+      const rows = await trx
+        .selectFrom('message_ref')
+        .innerJoin('ticket', 'ticket.id', 'message_ref.ticket_id')
+        .select(['message_ref.message_id', 'ticket.number'])
+        .where('message_ref.message_id', 'in', ids)
+        .execute();
+      for (const id of ids) {
+        const hit = rows.find((r) => r.message_id === id);
+        if (hit) return hit.number;
+      }
+      return null;
+    },
+  };
+}
+
+export async function applyMail(
+  db: Kysely<Database>,
+  deps: { notifier: Notifier; settings: ApplySettings; now: Date },
+  input: ApplyInput,
+): Promise<Outcome> {
+  const { mail, inbound, classification } = input;
+  const { now, settings } = deps;
+  return db.transaction().execute(async (trx): Promise<Outcome> => {
+    // Claims the row: on PostgreSQL a second process handling the same message waits here, then
+    // sees it is no longer pending and does nothing.
+    const claimed = await trx
+      .updateTable('inbound_message')
+      .set({ attempts: inbound.attempts + 1 })
+      .where('id', '=', inbound.id)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) {
+      return { state: 'processed', outcome: 'already processed', ticketNumber: null, queuedMail: false };
+    }
+
+    const finish = async (o: Omit<Outcome, 'queuedMail'> & { queuedMail?: boolean; ticketId?: number | null; entryId?: number | null; contactId?: number | null }): Promise<Outcome> => {
+      await trx
+        .updateTable('inbound_message')
+        .set({
+          state: o.state,
+          outcome: o.outcome,
+          ticket_id: o.ticketId ?? null,
+          entry_id: o.entryId ?? null,
+          contact_id: o.contactId ?? null,
+          processed_at: now.toISOString(),
+        })
+        .where('id', '=', inbound.id)
+        .execute();
+      return { state: o.state, outcome: o.outcome, ticketNumber: o.ticketNumber, queuedMail: o.queuedMail ?? false };
+    };
+
+    if (!mail.from) return finish({ state: 'quarantined', outcome: 'no sender address', ticketNumber: null });
+    if (settings.supportAddresses.includes(mail.from.address)) {
+      return finish({ state: 'ignored', outcome: 'sent from the support address itself (loop guard)', ticketNumber: null });
+    }
+
+    const route = await routeMessage(mail, lookups(trx), settings.tagPrefix);
+
+    if (classification.kind !== 'human') {
+      // Automated mail never opens a ticket nor gets an answer; on a ticket it is logged as an event.
+      const ticket = route.kind === 'reply'
+        ? await trx.selectFrom('ticket').selectAll().where('number', '=', route.number).executeTakeFirst()
+        : undefined;
+      if (ticket) {
+        await recordEvent(trx, { ticketId: ticket.id, actor: `email:${mail.from.address}`, kind: classification.kind, to: classification.reason }, now);
+      }
+      if (classification.kind === 'bounce') await markBounced(trx, mail, classification.reason);
+      return finish({
+        state: 'ignored',
+        outcome: `${classification.kind.replace('_', '-')}: ${classification.reason}`,
+        ticketNumber: ticket?.number ?? null,
+        ticketId: ticket?.id ?? null,
+      });
+    }
+
+    const sender = await identifySender(trx, mail.from, now);
+    const entry: EntryInput = {
+      kind: 'email',
+      authorContactId: sender.contact.id,
+      authorStaffId: sender.staffId,
+      authorEmail: mail.from.address,
+      text: '',
+      fullText: input.bodyText,
+      html: mail.html ? sanitizeEmailHtml(mail.html) : null,
+      messageId: mail.messageId,
+      inboundMessageId: inbound.id,
+      attachments: input.attachments,
+    };
+
+    if (route.kind === 'reply') {
+      const ticket = await trx.selectFrom('ticket').selectAll().where('number', '=', route.number).executeTakeFirstOrThrow();
+      if (!(await mayWrite(trx, ticket, sender))) {
+        return finish({
+          state: 'quarantined',
+          outcome: `sender ${mail.from.address} may not write on ticket #${ticket.number}`,
+          ticketNumber: ticket.number,
+          ticketId: ticket.id,
+          contactId: sender.contact.id,
+        });
+      }
+      const created = await addClientReply(trx, ticket, { ...entry, text: extractReply(input.bodyText) }, now);
+      return finish({ state: 'processed', outcome: 'comment', ticketNumber: ticket.number, ticketId: ticket.id, entryId: created.id, contactId: sender.contact.id });
+    }
+
+    const summary = cleanSubject(mail.subject, settings.tagPrefix) || '(no subject)';
+    const watchers = [...mail.to, ...mail.cc]
+      .map((a) => a.address)
+      .filter((a) => !settings.supportAddresses.includes(a) && a !== mail.from!.address);
+    const { ticket, entry: first } = await openTicket(
+      trx,
+      {
+        reporter: sender.contact,
+        summary: summary.slice(0, 250),
+        language: languageOf(sender.contact, settings.defaultLanguage),
+        watchers,
+        first: { ...entry, text: input.bodyText.trim() },
+      },
+      now,
+    );
+    const queued = await deps.notifier.ticketReceived(
+      trx,
+      { ticket, reporter: sender.contact, answering: mail.messageId, unknownTag: route.unknownTag },
+      now,
+    );
+    return finish({ state: 'processed', outcome: 'ticket', ticketNumber: ticket.number, ticketId: ticket.id, entryId: first.id, contactId: sender.contact.id, queuedMail: queued });
+  });
+}
+
+/** A bounce names the notification it returns (In-Reply-To/References, or the Message-ID quoted in its report). */
+async function markBounced(trx: Trx, mail: InboundMail, reason: string): Promise<void> {
+  const quoted = mail.text.match(/<[^<>\s@]+@[^<>\s]+>/g) ?? [];
+  const ids = [...new Set([...mail.inReplyTo, ...mail.references, ...quoted])];
+  if (!ids.length) return;
+  await trx
+    .updateTable('outbox')
+    .set({ state: 'bounced', last_error: reason })
+    .where('message_id', 'in', ids)
+    .where('state', 'in', ['sent', 'pending'])
+    .execute();
+}

@@ -1,0 +1,61 @@
+// The transactional outbox: a notification is a row written in the same transaction as the change
+// that causes it, already rendered, so a crash can neither lose it nor send it for a change that
+// was rolled back. The outbox worker sends what is due.
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Database, OutboxRow } from '../db/schema.ts';
+
+export interface Notification {
+  ticketId: number | null;
+  /** Names the notification in the Message-ID, so a thread reads well in raw headers. */
+  ticketNumber: number | null;
+  event: string;
+  recipient: string;
+  subject: string;
+  html: string;
+  text: string;
+  inReplyTo: string | null;
+  references: string[];
+  replyTo: string | null;
+  /** `auto-replied` answers a message; `auto-generated` is a notice nobody asked for (RFC 3834). */
+  autoSubmitted: 'auto-replied' | 'auto-generated';
+}
+
+export function mintMessageId(domain: string, ticketNumber: number | null, event: string): string {
+  const id = randomUUID();
+  return ticketNumber === null ? `<${event}.${id}@${domain}>` : `<ticket-${ticketNumber}.${event}.${id}@${domain}>`;
+}
+
+export async function enqueueNotification(
+  trx: Transaction<Database>,
+  n: Notification,
+  ctx: { domain: string; now: Date },
+): Promise<OutboxRow> {
+  const messageId = mintMessageId(ctx.domain, n.ticketNumber, n.event);
+  const row = await trx
+    .insertInto('outbox')
+    .values({
+      ticket_id: n.ticketId,
+      event: n.event,
+      recipient: n.recipient,
+      subject: n.subject,
+      message_id: messageId,
+      in_reply_to: n.inReplyTo,
+      references: n.references.length ? n.references.join(' ') : null,
+      reply_to: n.replyTo,
+      auto_submitted: n.autoSubmitted,
+      html: n.html,
+      text: n.text,
+      state: 'pending',
+      attempts: 0,
+      next_attempt_at: ctx.now.toISOString(),
+      created_at: ctx.now.toISOString(),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  // Replies to this notification find their ticket through the Message-ID they quote.
+  if (n.ticketId !== null) {
+    await trx.insertInto('message_ref').values({ message_id: messageId, ticket_id: n.ticketId }).execute();
+  }
+  return row;
+}

@@ -1,0 +1,166 @@
+// The only code that changes a ticket. Each function runs inside the caller's transaction and does
+// the whole change: the row, the thread entry, the audit event and the notifications it causes, so
+// either all of it happens or none of it does.
+import type { Transaction } from 'kysely';
+import type { Contact, Database, Entry, EntryKind, Ticket } from '../db/schema.ts';
+import { nextTicketNumber } from './numbering.ts';
+import { DEFAULTS } from './values.ts';
+
+export type Trx = Transaction<Database>;
+
+export interface EntryInput {
+  kind: EntryKind;
+  authorContactId: number | null;
+  authorStaffId: number | null;
+  authorEmail: string | null;
+  text: string;
+  fullText: string;
+  html: string | null;
+  messageId: string | null;
+  inboundMessageId: number | null;
+  attachments: AttachmentInput[];
+}
+
+export interface AttachmentInput {
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  contentId: string | null;
+  inline: boolean;
+}
+
+export interface OpenTicketInput {
+  reporter: Contact;
+  summary: string;
+  language: string;
+  watchers: string[];
+  first: EntryInput;
+}
+
+export async function recordEvent(
+  trx: Trx,
+  e: { ticketId: number | null; actor: string; kind: string; field?: string; from?: string | null; to?: string | null },
+  now: Date,
+): Promise<void> {
+  await trx
+    .insertInto('event')
+    .values({
+      ticket_id: e.ticketId,
+      actor: e.actor,
+      kind: e.kind,
+      field: e.field ?? null,
+      from_value: e.from ?? null,
+      to_value: e.to ?? null,
+      created_at: now.toISOString(),
+    })
+    .execute();
+}
+
+export async function addEntry(trx: Trx, ticketId: number, input: EntryInput, now: Date): Promise<Entry> {
+  const entry = await trx
+    .insertInto('entry')
+    .values({
+      ticket_id: ticketId,
+      kind: input.kind,
+      author_contact_id: input.authorContactId,
+      author_staff_id: input.authorStaffId,
+      author_email: input.authorEmail,
+      text: input.text,
+      full_text: input.fullText,
+      html: input.html,
+      message_id: input.messageId,
+      inbound_message_id: input.inboundMessageId,
+      created_at: now.toISOString(),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  if (input.attachments.length) {
+    await trx
+      .insertInto('attachment')
+      .values(
+        input.attachments.map((a) => ({
+          entry_id: entry.id,
+          filename: a.filename,
+          content_type: a.contentType,
+          size: a.size,
+          sha256: a.sha256,
+          content_id: a.contentId,
+          inline: a.inline ? 1 : 0,
+        })),
+      )
+      .execute();
+  }
+  // A later reply quoting this message in In-Reply-To/References finds the ticket through it.
+  if (input.messageId) {
+    await trx
+      .insertInto('message_ref')
+      .values({ message_id: input.messageId, ticket_id: ticketId })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+  return entry;
+}
+
+export async function openTicket(trx: Trx, input: OpenTicketInput, now: Date): Promise<{ ticket: Ticket; entry: Entry }> {
+  const number = await nextTicketNumber(trx);
+  const at = now.toISOString();
+  const ticket = await trx
+    .insertInto('ticket')
+    .values({
+      number,
+      project_id: null,
+      type: DEFAULTS.type,
+      priority: DEFAULTS.priority,
+      status: DEFAULTS.status,
+      resolution: DEFAULTS.resolution,
+      summary: input.summary,
+      description: input.first.text,
+      reporter_id: input.reporter.id,
+      organisation_id: input.reporter.organisation_id,
+      visibility: 'public',
+      awaiting: 'staff',
+      language: input.language,
+      created_at: at,
+      updated_at: at,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const entry = await addEntry(trx, ticket.id, input.first, now);
+  const watchers = [...new Set(input.watchers.map((w) => w.toLowerCase()))].filter((w) => w !== input.reporter.email);
+  if (watchers.length) {
+    await trx.insertInto('ticket_watcher').values(watchers.map((email) => ({ ticket_id: ticket.id, email }))).execute();
+  }
+  await recordEvent(trx, { ticketId: ticket.id, actor: `contact:${input.reporter.id}`, kind: 'created', to: String(number) }, now);
+  return { ticket, entry };
+}
+
+/** A client's reply: a new entry, and the ticket now waits on staff. */
+export async function addClientReply(trx: Trx, ticket: Ticket, input: EntryInput, now: Date): Promise<Entry> {
+  const entry = await addEntry(trx, ticket.id, input, now);
+  await trx
+    .updateTable('ticket')
+    .set({ awaiting: 'staff', updated_at: now.toISOString() })
+    .where('id', '=', ticket.id)
+    .execute();
+  await recordEvent(trx, { ticketId: ticket.id, actor: input.authorStaffId ? `staff:${input.authorStaffId}` : `contact:${input.authorContactId}`, kind: 'commented', to: String(entry.id) }, now);
+  return entry;
+}
+
+/** Who may write on a ticket (DESIGN §4): the reporter, its watchers, staff, and for a public ticket the members of its organisation. */
+export async function mayWrite(trx: Trx, ticket: Ticket, sender: { contact: Contact; staffId: number | null }): Promise<boolean> {
+  if (sender.staffId !== null || sender.contact.id === ticket.reporter_id) return true;
+  const watcher = await trx
+    .selectFrom('ticket_watcher')
+    .select('email')
+    .where('ticket_id', '=', ticket.id)
+    .where('email', '=', sender.contact.email)
+    .executeTakeFirst();
+  if (watcher) return true;
+  return (
+    ticket.visibility === 'public' &&
+    ticket.organisation_id !== null &&
+    sender.contact.organisation_id === ticket.organisation_id &&
+    sender.contact.state === 'active'
+  );
+}
