@@ -1,0 +1,110 @@
+// Storage guarantees on every engine: migrations, ticket numbers never reused (deletes, restarts,
+// two processes at once), raw messages stored once.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../../src/db/connect.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { storeRaw } from '../../src/mail/raw-store.ts';
+import { openTicket } from '../../src/tickets/ticket-service.ts';
+import { testEngines } from '../support/databases.ts';
+
+const run = promisify(execFile);
+const engines = await testEngines();
+
+async function seedContact(database: Db, email: string) {
+  return database.db
+    .insertInto('contact')
+    .values({ email, name: 'Ada', organisation_id: null, state: 'active', created_at: new Date().toISOString() })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+async function createTicket(database: Db, email: string): Promise<number> {
+  const { ticket } = await database.db.transaction().execute(async (trx) => {
+    const reporter = await trx.selectFrom('contact').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+    return openTicket(trx, {
+      reporter, summary: 's', language: 'en', watchers: [],
+      first: { kind: 'email', authorContactId: reporter.id, authorStaffId: null, authorEmail: email, text: 't', fullText: 't', html: null, messageId: null, inboundMessageId: null, attachments: [] },
+    }, new Date());
+  });
+  return ticket.number;
+}
+
+describe.each(engines)('storage on $name', (engine) => {
+  afterAll(() => engine.cleanup());
+
+  it('migrates an empty database, and migrating again changes nothing', async () => {
+    const database = openDatabase(await engine.freshUrl());
+    try {
+      expect(await migrateToLatest(database.db)).toEqual(['0001_initial']);
+      expect(await migrateToLatest(database.db)).toEqual([]);
+      const counter = await database.db.selectFrom('counter').selectAll().execute();
+      expect(counter).toEqual([{ name: 'ticket', value: 0 }]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('never reuses a ticket number, across deletes and restarts', async () => {
+    const url = await engine.freshUrl();
+    let database = openDatabase(url);
+    await migrateToLatest(database.db);
+    await seedContact(database, 'ada@example.com');
+    expect([await createTicket(database, 'ada@example.com'), await createTicket(database, 'ada@example.com')]).toEqual([1, 2]);
+    await database.db.deleteFrom('ticket').where('number', '=', 2).execute();
+    await database.close();
+
+    database = openDatabase(url);
+    try {
+      expect(await createTicket(database, 'ada@example.com')).toBe(3);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('gives distinct numbers to two processes creating tickets at once', async () => {
+    const url = await engine.freshUrl();
+    const database = openDatabase(url);
+    await migrateToLatest(database.db);
+    await seedContact(database, 'ada@example.com');
+    const script = path.resolve('tests/support/create-tickets.ts');
+    const children = await Promise.all(
+      [0, 1].map(() => run(process.execPath, ['--import', 'tsx', script, url, '40', 'ada@example.com'])),
+    );
+    const numbers = children.flatMap((c) => JSON.parse(c.stdout) as number[]);
+    try {
+      expect(numbers).toHaveLength(80);
+      expect(new Set(numbers).size).toBe(80);
+      expect(Math.max(...numbers)).toBe(80);
+      const rows = await database.db.selectFrom('ticket').select('number').execute();
+      expect(rows).toHaveLength(80);
+    } finally {
+      await database.close();
+    }
+  }, 60_000);
+
+  it('stores a raw message once, by mailbox slot and by content', async () => {
+    const database = openDatabase(await engine.freshUrl());
+    await migrateToLatest(database.db);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'guichet-raw-'));
+    const raw = Buffer.from('Message-ID: <m1@example.com>\r\nSubject: hi\r\n\r\nbody\r\n');
+    try {
+      const first = await storeRaw(database.db, dir, raw, { mailbox: 'INBOX', uidValidity: 7, uid: 1 }, new Date());
+      expect(first.duplicate).toBe(false);
+      expect(first.row.message_id).toBe('<m1@example.com>');
+      expect(readFileSync(path.join(dir, first.row.raw_path))).toEqual(raw);
+      const sameSlot = await storeRaw(database.db, dir, Buffer.from('other bytes'), { mailbox: 'INBOX', uidValidity: 7, uid: 1 }, new Date());
+      expect(sameSlot).toMatchObject({ duplicate: true, row: { id: first.row.id } });
+      const sameBytes = await storeRaw(database.db, dir, raw, { mailbox: 'pipe', uidValidity: null, uid: null }, new Date());
+      expect(sameBytes).toMatchObject({ duplicate: true, row: { id: first.row.id } });
+      const count = await database.db.selectFrom('inbound_message').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      expect(Number(count.n)).toBe(1);
+    } finally {
+      await database.close();
+    }
+  });
+});

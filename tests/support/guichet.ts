@@ -1,0 +1,72 @@
+// Builds a real Guichet process for a test: the engine's fresh database, a temp data folder, the
+// test's Dovecot mailbox and SMTP sink. No port is opened for HTTP; tests call `http.request()`.
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createGuichet, type Guichet } from '../../src/app.ts';
+import { parseConfig } from '../../src/config.ts';
+
+export const API_TOKEN = 'test-token-0123456789abcdef';
+export const SUPPORT = 'support@help.example.test';
+
+export async function buildGuichet(opts: {
+  databaseUrl: string;
+  imapUrl?: string;
+  smtpUrl?: string;
+  dataDir?: string;
+  overrides?: Record<string, unknown>;
+}): Promise<Guichet> {
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'guichet-data-'));
+  const config = parseConfig({
+    database: { url: opts.databaseUrl },
+    dataDir,
+    support: { address: SUPPORT, name: 'Example Support' },
+    admin: { listen: '127.0.0.1:0', apiToken: API_TOKEN },
+    // A schedule that never fires: the tests prove that IDLE, not a poll, brings new mail.
+    imap: opts.imapUrl ? { url: opts.imapUrl, pollCron: '0 0 1 1 *' } : null,
+    smtp: opts.smtpUrl ? { url: opts.smtpUrl } : null,
+    outbox: opts.smtpUrl ? { backoffSeconds: 1 } : { captureDir: path.join(dataDir, 'sent') },
+    ...opts.overrides,
+  });
+  return createGuichet(config, { log: () => {} });
+}
+
+export async function getTicket(g: Guichet, number: number): Promise<any> {
+  const res = await g.http.request(`/api/v1/tickets/${number}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`GET ticket ${number}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+let seq = 0;
+/** A plain RFC 5322 message from a client. */
+export function clientMail(opts: {
+  from?: string;
+  to?: string;
+  cc?: string;
+  subject: string;
+  body: string;
+  messageId?: string;
+  inReplyTo?: string;
+  references?: string;
+  headers?: Record<string, string>;
+}): { raw: string; messageId: string } {
+  const messageId = opts.messageId ?? `<client-${Date.now()}-${++seq}@example.com>`;
+  const lines = [
+    `From: ${opts.from ?? 'Ada Lovelace <ada@example.com>'}`,
+    `To: ${opts.to ?? SUPPORT}`,
+    ...(opts.cc ? [`Cc: ${opts.cc}`] : []),
+    `Subject: ${opts.subject}`,
+    `Message-ID: ${messageId}`,
+    `Date: ${new Date().toUTCString()}`,
+    ...(opts.inReplyTo ? [`In-Reply-To: ${opts.inReplyTo}`] : []),
+    ...(opts.references ? [`References: ${opts.references}`] : []),
+    ...Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    opts.body,
+    '',
+  ];
+  return { raw: lines.join('\r\n'), messageId };
+}
