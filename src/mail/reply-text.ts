@@ -1,163 +1,239 @@
 // Reply extraction: only the part of an inbound email that a person just wrote becomes the text of a
-// ticket comment; the full message stays stored. Mail clients mark what they quote in many ways
-// (`>` prefixes, "On … wrote:" in the sender's language, Outlook header blocks, forward separators)
-// and append device signatures. Every rule here is generic: it describes how clients write mail,
-// never one particular message. When the rules would leave nothing (a bottom-post with inline
-// answers, a pure forward) the whole text is returned rather than an empty comment.
+// ticket comment; the full message stays stored. Clients mark what they include in many ways (`>`
+// prefixes, "On … wrote:" in the sender's language, Outlook header blocks, forward separators) and
+// append device signatures. Every rule describes how clients write mail, never one message. Quoted
+// lines followed by new text are inline answers and stay, for context; a bottom-post keeps what
+// follows the quote; when nothing would be left, the whole text is returned.
 import { Parser } from 'htmlparser2';
 
 /** The line Guichet puts at the top of every notification; a reply is cut at it. */
 export const REPLY_MARKER = '-- Reply above this line / Répondez au-dessus de cette ligne --';
 
 const MARKER_RE = /Reply above this line|Répondez au-dessus de cette ligne/i;
+// JavaScript's \b only knows ASCII letters; these bound words written in any script.
+const B = '(?<![\\p{L}\\p{N}])';
+const E = '(?![\\p{L}\\p{N}])';
 
-// "wrote" as quote headers spell it; a header line ends with one of these (and a colon), or has it
-// before the sender's address, as in "Am … schrieb Max <max@…>:".
+// "wrote" as attribution lines spell it, and the words that open one ("On", "Le", "Am", "W dniu"…).
 const WROTE =
-  'wrote|writes|a écrit|a ecrit|écrit|schrieb|escribió|escribio|ha scritto|scrisse|schreef|het volgende geschreven|' +
-  'pisze|napisał\\(a\\)|napisał|napisała|escreveu|skrev|skriver|írta|kirjoitti|napsal\\(a\\)|napsal|napsala|yazdı|' +
-  'пишет|написал\\(а\\)|написал|написала|пише|написав|написала|έγραψε|写道|書きました|のメッセージ|작성';
-// Words that open an attribution line in the languages we see ("On", "Le", "Am", "El", "W dniu", …).
-const OPENER =
-  'On|Le|Am|El|Il|Op|W dniu|Dnia|Em|No dia|Den|Dne|Dňa|Dana|På|Pe|Στις|В|У|Στις';
+  'wrote|writes|a écrit|a ecrit|schrieb|escribió|escribio|ha scritto|scrisse|schreef|het volgende geschreven|' +
+  'pisze|napisał\\(a\\)|napisała?|escreveu|skrev|skriver|írta|kirjoitti|napsala?|napsal\\(a\\)|yazdı|пишет|' +
+  'написала?|написал\\(а\\)|пише|написав|έγραψε|写道|書きました|のメッセージ|のメール|작성';
+const OPENER = 'On|Le|Am|El|Il|Op|W dniu|Dnia|Em|No dia|Den|Dne|Dňa|Dana|På|Pe|Στις|В|У';
+const OPENER_RE = new RegExp(`^(?:${OPENER})${E}`, 'iu');
+const OPENER_HEADER_RE = new RegExp(`^(?:${OPENER})\\s.{0,400}?(?:${WROTE})${E}.{0,200}[:：]$`, 'iu');
+const WROTE_END_RE = new RegExp(`(?:${WROTE})\\s*[:：]$`, 'iu');
+const EMAIL_WROTE_RE = new RegExp(`@[^\\s]+.{0,100}${B}(?:${WROTE})${E}.{0,80}[:：]$`, 'iu');
+const EMAIL_RE = /[^\s<>()"'[\]]+@[^\s<>()"'[\]]+\.[a-z]{2,}/i;
+const DATE_RE = /\d{1,2}[:.h]\d{2}|\b(?:19|20)\d{2}\b|\d{4}年/;
+const CITED_RE = /^\s*(?:>|\||[A-Z]{1,3}>)/;
+// Supercite-style quotes carry the author's initials: "JD> …".
+const QUOTED_RE = /^\s*(?:>|[A-Z]{1,3}>(?:\s|$|>))/;
 
-const WROTE_END_RE = new RegExp(`(?:${WROTE})\\s*[:：]?$`, 'iu');
-const OPENER_HEADER_RE = new RegExp(`^(?:${OPENER})\\s.{0,400}?(?:${WROTE})\\b.{0,200}[:：]$`, 'iu');
-const EMAIL_RE = /[^\s<>()"']+@[^\s<>()"']+\.[a-z]{2,}/i;
-const DATE_OR_TIME_RE = /\d{1,2}[:.h]\d{2}|\b(?:19|20)\d{2}\b|\d{4}年/;
+// Separators clients write above an included or forwarded message.
+const SEPARATOR_RE = new RegExp(
+  '^[-=_*\\s]*-{2,}[-=\\s]*(?:original|origine|forward|transf|weitergeleitet|urspr|oprindelig|opprinnelig|' +
+    'ursprungligt|reenviado|inoltrato|encaminhad|doorgestuurd|oorspronkelijk|message|nachricht|mensaje|messaggio|' +
+    'mensagem|bericht|besked|meddelelse|melding|meddelande|wiadomo|сообщение|повідомлення|viesti|üzenet|zpráva|' +
+    'správa|mesaj|邮件|メッセージ|메시지).{0,60}?-{2,}[-=_*\\s]*$',
+  'iu',
+);
+const FORWARD_INTRO_RE = new RegExp(
+  '^(?:Begin forwarded message|Début du message (?:réexpédié|transféré)|Anfang der weitergeleiteten (?:Nachricht|E-Mail)|' +
+    'Inizio messaggio inoltrato|Comienzo del mensaje reenviado|Início da mensagem reencaminhada|Begin doorgestuurd bericht|' +
+    'Vidarebefordrat meddelande|Videresendt meddelelse)\\s*:?$',
+  'iu',
+);
+const RULE_RE = /^\s*\**\s*(?:_{5,}|-{5,}|={4,})\s*\**\s*$/;
 
-// Separators Outlook, Thunderbird, Apple Mail, webmails write before an included message.
-const DASHED_SEPARATOR_RE =
-  /^[-=_*\s]*-{2,}[-=\s]*(?:original|origine|forward|transf|weitergeleitet|urspr|oprindelig|opprinnelig|ursprungligt|reenviado|inoltrato|encaminhad|doorgestuurd|oorspronkelijk|message|nachricht|mensaje|messaggio|mensagem|bericht|besked|meddelelse|melding|meddelande|wiadomo|сообщение|повідомлення|viesti|üzenet|zpráva|správa|mesaj|邮件|メッセージ|메시지)[^\n]{0,60}?-{2,}[-\s]*$/iu;
-const FORWARD_INTRO_RE =
-  /^(?:Begin forwarded message|Début du message (?:réexpédié|transféré)|Anfang der weitergeleiteten (?:Nachricht|E-Mail)|Inizio messaggio inoltrato|Comienzo del mensaje reenviado|Início da mensagem reencaminhada|Begin doorgestuurd bericht|Vidarebefordrat meddelande|Videresendt meddelelse)\s*:?$/iu;
-const UNDERSCORE_RULE_RE = /^\s*_{10,}\s*$/;
-
-// Header names of an included message: the From-like names start a block, the others confirm it.
-const FROM_KEYS = 'From|De|Von|Van|Da|Od|Fra|Från|Frá|Lähettäjä|Feladó|От|Від|Kimden|Expéditeur|Absender|Remitente|Mittente|Afzender|Nadawca|差出人|发件人|寄件者|보낸 사람';
+// Header names of an included message: the From-like ones open a block, the others confirm it.
+const FROM_KEYS =
+  'From|De|Von|Van|Da|Od|Fra|Från|Frá|Lähettäjä|Feladó|От|Від|Kimden|Expéditeur|Absender|Remitente|Mittente|' +
+  'Afzender|Nadawca|差出人|发件人|寄件者|보낸 사람';
 const OTHER_KEYS =
-  'Sent|Date|To|Subject|Cc|Envoyé|Objet|À|A|Gesendet|Datum|An|Betreff|Enviado|Enviada|Fecha|Para|Asunto|Inviato|Data|Oggetto|Verzonden|Aan|Onderwerp|Wysłano|Do|Temat|Sendt|Til|Emne|Dato|Skickat|Till|Ämne|Отправлено|Кому|Тема|Дата|Надіслано|Lähetetty|Vastaanottaja|Aihe|Päivämäärä|Elküldve|Címzett|Tárgy|Dátum|Gönderildi|Kime|Konu|Odesláno|Komu|Předmět|送信日時|宛先|件名|日期|收件人|主题|发送时间|日時|받는 사람|제목|날짜';
-const FROM_LINE_RE = new RegExp(`^[*>\\s]*(?:${FROM_KEYS})\\s*\\*?\\s*[:：]`, 'iu');
-const HEADER_LINE_RE = new RegExp(`^[*>\\s]*(?:${FROM_KEYS}|${OTHER_KEYS})\\s*\\*?\\s*[:：]`, 'iu');
+  'Sent|Date|To|Subject|Cc|Reply-To|Envoyé|Objet|Sujet|À|A|Copie à|Message du|Gesendet|Datum|An|Betreff|Enviado|' +
+  'Enviada|Fecha|Para|Asunto|Inviato|Data|Oggetto|Verzonden|Aan|Onderwerp|Wysłano|Do|Temat|Sendt|Til|Emne|Dato|' +
+  'Skickat|Till|Ämne|Отправлено|Кому|Тема|Дата|Надіслано|Lähetetty|Vastaanottaja|Aihe|Päivämäärä|Elküldve|' +
+  'Címzett|Tárgy|Dátum|Gönderildi|Kime|Konu|Odesláno|Komu|Předmět|送信日時|宛先|件名|日期|收件人|主题|发送时间|받는 사람|제목|날짜';
+const FROM_LINE_RE = new RegExp(`^[*\\s]*(?:${FROM_KEYS})\\s*\\*?\\s*[:：]`, 'iu');
+const HEADER_LINE_RE = new RegExp(`^[*\\s]*(?:${FROM_KEYS}|${OTHER_KEYS})\\s*\\*?\\s*[:：]`, 'iu');
 
-// Lines mobile clients and webmails append at the bottom of what the person wrote.
-const DEVICE_SIGNATURE_RES = [
-  /^[\s(<\[*_-]*(?:sent|sending|envoy[ée]|enviado|enviada|inviato|verzonden|verstuurd|gesendet|wysłane|wysłano|skickat|sendt|lähetetty|отправлено|надіслано|odesláno|gönderildi)\b.{0,80}\b(?:from|with|via|by|using|on|de|depuis|à partir|a partir|avec|von|mit|desde|con|do|dal|da|met|vanaf|van|z|ze|från|fra|med|с|з|iz|ile|por|par)\b.{0,100}$/iu,
-  /^[\s(<\[*_-]*(?:get|télécharger|obtenir|holen sie sich|scarica|descargar|baixe|download)\b.{0,30}\b(?:outlook|gmail|yahoo|mail|app)\b.{0,100}$/iu,
-  /^[\s(<\[*_-]*(?:von meinem|vom|from my|de mon|desde mi|dal mio|van mijn|z mojego|do meu|с моего|з мого)\b.{0,80}$/iu,
-  /^.{0,40}\b(?:iphone|ipad|android|mobile|mobil|blackberry|galaxy|smartphone|phone|téléphone|handy)\b.{0,40}$/iu,
-  /^(?:從我的|发自我的|來自我的|送信元|iPhoneから送信|Android.*から送信).{0,40}$/u,
+// Device and webmail lines appended below what the person wrote: a verb of sending directly
+// followed by "from/with/via", "Get Outlook for …", "from my <device>". The strict form, alone in its
+// paragraph, also marks where an unmarked included message starts.
+const SENT = 'sent|envoy[ée]|enviad[oa]|inviato|verzonden|verstuurd|gesendet|wysłane|skickat|sendt|lähetetty|отправлено|надіслано|odesláno';
+const VIA = 'from|with|via|using|by|on|de|depuis|à partir de|avec|von|mit|desde|con|do|dal|da|met|vanaf|van|z|ze|från|fra|med|с|з';
+const MY = 'my|a|an|mon|ma|mein|meinem|mi|il mio|mijn|mojego|meu|моего|мого';
+const DEVICE = 'iphone|ipad|ipod|android|mobile|mobil|mobilgerät|mobiltelefon|cell|blackberry|galaxy|smartphone|phone|téléphone|portable|handy|tablet';
+const STRICT_DEVICE_RE = new RegExp(`^(?:(?:${SENT}) (?:from|de|depuis|à partir de|desde|da|van|vanaf|met|z|do|från|fra|с|з) |get outlook for |von meinem .{1,40} gesendet$)`, 'iu');
+const DEVICE_RES = [
+  new RegExp(`^[\\s(<[*_-]*(?:${SENT})\\s+(?:${VIA})${E}`, 'iu'),
+  new RegExp(`^[\\s(<[*_-]*(?:get|obtenir|télécharger|holen sie sich|scarica|descargar|obtener|baixe|download)\\s+\\[?(?:outlook|gmail|yahoo)${E}`, 'iu'),
+  new RegExp(`^[\\s(<[*_-]*(?:from|von|de|desde|dal|van|z|do|с|з)\\s+(?:${MY})\\s+\\S+`, 'iu'),
+  new RegExp(`(?:von|mit) meinem .{1,60} (?:gesendet|versendet|verschickt)\\.?$`, 'iu'),
+  new RegExp(`${B}(?:${SENT}|from|by|via|de|depuis|von|desde)\\s+(?:(?:${MY})\\s+)?(?:\\S+\\s+)?(?:${DEVICE})${E}`, 'iu'),
+  /^(?:從我的|发自我的|來自我的|iPhoneから送信|.{0,20}から送信)/u,
 ];
 
-function isDeviceSignature(line: string): boolean {
+const blank = (l: string | undefined) => l === undefined || l.trim() === '';
+
+function isDeviceLine(line: string): boolean {
   const t = line.trim();
-  if (t.length === 0 || t.length > 160) return false;
-  // A sentence of the message ("I sent it from my phone yesterday, see below.") is longer and
-  // punctuated; device lines are short labels.
-  if (/[.!?]\s+\S/.test(t) && !/\bexcuse\b|\bpardon|typo/i.test(t)) return false;
-  return DEVICE_SIGNATURE_RES.some((re) => re.test(t));
-}
-
-function isQuoteHeader(joined: string, nextNonBlank: string | undefined): boolean {
-  const s = joined.trim();
-  if (s.length < 6 || s.length > 600 || !/[:：]$/.test(s)) return false;
-  if (OPENER_HEADER_RE.test(s)) return true;
-  const cited = nextNonBlank !== undefined && nextNonBlank.trimStart().startsWith('>');
-  if (WROTE_END_RE.test(s)) return cited || EMAIL_RE.test(s) || DATE_OR_TIME_RE.test(s) || s.length < 80;
-  // Gmail's locale-neutral form: "2017-11-24 16:32 GMT+01:00 Name <name@example.com>:".
-  return EMAIL_RE.test(s) && DATE_OR_TIME_RE.test(s) && /(?:>|\)|\]|\S@\S+)\s*[:：]$/.test(s);
-}
-
-/** True when an included message's header block (From/Sent/To/Subject, localised) starts at i. */
-function isHeaderBlock(lines: string[], i: number, afterSeparator: boolean): boolean {
-  if (!FROM_LINE_RE.test(lines[i]!) && !(HEADER_LINE_RE.test(lines[i]!) && afterSeparator)) return false;
-  let headers = 1;
-  let sawFrom = FROM_LINE_RE.test(lines[i]!);
-  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++) {
-    const line = lines[j]!;
-    if (line.trim() === '') break;
-    if (HEADER_LINE_RE.test(line)) {
-      headers++;
-      if (FROM_LINE_RE.test(line)) sawFrom = true;
-    }
-  }
-  return afterSeparator ? headers >= 2 || sawFrom : sawFrom && headers >= 3;
-}
-
-function previousNonBlank(lines: string[], i: number): string | undefined {
-  for (let j = i - 1; j >= 0; j--) if (lines[j]!.trim() !== '') return lines[j];
-  return undefined;
+  if (t === '' || t.length > 120) return false;
+  // A sentence of the message ("It was sent from my phone. See below.") is not a device label.
+  if (/[.!?]\s+\S/.test(t) && !/excuse|pardon|typo|brevity/i.test(t)) return false;
+  return STRICT_DEVICE_RE.test(t) || DEVICE_RES.some((re) => re.test(t));
 }
 
 function nextNonBlank(lines: string[], i: number): string | undefined {
-  for (let j = i; j < lines.length; j++) if (lines[j]!.trim() !== '') return lines[j];
-  return undefined;
+  while (i < lines.length && blank(lines[i])) i++;
+  return lines[i];
 }
 
-/** Index of the first line that belongs to quoted or included material, or lines.length. */
-function findCut(lines: string[]): number {
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const t = line.trim();
-    if (MARKER_RE.test(line)) return i;
-    if (t === '' || t.startsWith('>')) continue;
-    if (DASHED_SEPARATOR_RE.test(t) || FORWARD_INTRO_RE.test(t)) return i;
-    if (UNDERSCORE_RULE_RE.test(t)) {
-      const next = nextNonBlank(lines, i + 1);
-      if (next !== undefined && HEADER_LINE_RE.test(next)) return i;
-      continue;
-    }
-    const prev = previousNonBlank(lines, i);
-    const afterSeparator = prev !== undefined && (UNDERSCORE_RULE_RE.test(prev) || /^\s*-{5,}\s*$/.test(prev));
-    if (isHeaderBlock(lines, i, afterSeparator)) return i;
-    // Attribution lines wrap: try the line alone, then joined with the one or two that follow.
-    let joined = '';
-    for (let k = 0; k < 3 && i + k < lines.length; k++) {
-      const part = lines[i + k]!.trim();
-      if (part === '' || (k > 0 && part.startsWith('>') && !/^>\s*[:：]?$/.test(part))) break;
-      joined = joined === '' ? part : `${joined} ${part}`;
-      if (isQuoteHeader(joined, nextNonBlank(lines, i + k + 1))) return i;
-    }
-  }
-  return lines.length;
+function isAttribution(s: string, next: string | undefined): boolean {
+  if (s.length < 6 || s.length > 600) return false;
+  // A wrapped attribution's own tail ("> wrote:", ">:") is not the quote it introduces.
+  const cited = next !== undefined && CITED_RE.test(next) && !/^>\s*\S*\s*[:：]$/.test(next.trim());
+  if (!/[:：]$/.test(s)) return cited && EMAIL_RE.test(s) && DATE_RE.test(s) && s.length < 200;
+  // "On Monday I wrote the following:" is prose; a real attribution has a date, an address or a quote.
+  if (OPENER_HEADER_RE.test(s) && (cited || /\d/.test(s) || EMAIL_RE.test(s))) return true;
+  if (EMAIL_WROTE_RE.test(s)) return true;
+  if (WROTE_END_RE.test(s)) return cited || EMAIL_RE.test(s) || DATE_RE.test(s);
+  // Gmail's locale-neutral form: "2017-11-24 16:32 GMT+01:00 Name <name@example.com>:".
+  return EMAIL_RE.test(s) && DATE_RE.test(s) && /(?:>|\)|\]|@\S+)\s*[:：]$/.test(s);
 }
 
-const SIG_DELIMITER_RE = /^(?:-- ?|--|__|—)$/;
-
-/** Drops a trailing signature block and device lines; keeps closings such as "Thanks, Alex". */
-function stripSignature(lines: string[]): string[] {
-  let end = lines.length;
-  for (let i = lines.length - 1; i >= 0 && i >= lines.length - 15; i--) {
-    if (SIG_DELIMITER_RE.test(lines[i]!.replace(/\s+$/, lines[i]!.startsWith('-- ') ? ' ' : ''))) {
-      end = i;
+/** End (exclusive) of an attribution line starting at i, which clients wrap over up to 4 lines. */
+function attributionEnd(lines: string[], i: number): number {
+  const first = lines[i]!.trim();
+  const opener = OPENER_RE.test(first);
+  // A wrapped attribution starts with its opener, a date or an address, never a finished sentence.
+  const canWrap = opener || ((DATE_RE.test(first) || EMAIL_RE.test(first)) && !/\p{L}{2}[.!?]$/u.test(first));
+  let joined = '';
+  let parts = 0;
+  for (let j = i; j < Math.min(lines.length, i + 6) && parts < 4; j++) {
+    const part = lines[j]!.trim();
+    if (part === '') {
+      if (opener) continue;
       break;
     }
+    if (j > i && (!canWrap || (part.startsWith('>') && part.length > 20))) break;
+    joined = joined === '' ? part : `${joined} ${part}`;
+    parts++;
+    if (isAttribution(joined, nextNonBlank(lines, j + 1))) return j + 1;
   }
-  lines = lines.slice(0, end);
-  while (lines.length > 0 && (lines.at(-1)!.trim() === '' || isDeviceSignature(lines.at(-1)!))) lines.pop();
-  return lines;
+  return -1;
 }
 
-function trimLines(lines: string[]): string {
-  return lines.join('\n').replace(/^\s*\n/, '').trim();
+/** The span of an included message's header block (From/Sent/To/Subject, localised) around i. */
+function headerBlock(lines: string[], i: number, afterRule: boolean): { start: number; end: number } | null {
+  let from = FROM_LINE_RE.test(lines[i]!);
+  if (!from && !(afterRule && HEADER_LINE_RE.test(lines[i]!))) return null;
+  // Hotmail and Outlook for Mac put Date or Subject above From: count the whole contiguous block.
+  let start = i;
+  while (start > 0 && HEADER_LINE_RE.test(lines[start - 1]!)) start--;
+  let headers = i - start + 1;
+  let end = i + 1;
+  for (; end < lines.length && end < i + 10 && !blank(lines[end]); end++) {
+    if (HEADER_LINE_RE.test(lines[end]!)) headers++;
+    if (FROM_LINE_RE.test(lines[end]!)) from = true;
+  }
+  return (afterRule ? headers >= 2 || from : from && headers >= 3) ? { start, end } : null;
+}
+
+type Cut = { start: number; end: number; kind: 'marker' | 'separator' | 'headers' | 'attribution' | 'device' };
+
+/** The first place where quoted or included material starts, at or after line `from`. */
+function findCut(lines: string[], from: number): Cut | null {
+  for (let i = from; i < lines.length; i++) {
+    const t = lines[i]!.trim();
+    if (MARKER_RE.test(t)) return { start: i, end: lines.length, kind: 'marker' };
+    if (t === '' || QUOTED_RE.test(t)) continue;
+    if (SEPARATOR_RE.test(t) || FORWARD_INTRO_RE.test(t)) return { start: i, end: i + 1, kind: 'separator' };
+    let p = i - 1;
+    while (p >= 0 && blank(lines[p])) p--;
+    const afterRule = p >= 0 && RULE_RE.test(lines[p]!);
+    const block = headerBlock(lines, i, afterRule);
+    if (block) return { start: afterRule && p >= from ? p : Math.max(from, block.start), end: block.end, kind: 'headers' };
+    const end = attributionEnd(lines, i);
+    if (end > 0) return { start: i, end, kind: 'attribution' };
+    if (STRICT_DEVICE_RE.test(t) && isDeviceLine(t) && blank(lines[i - 1]) && i + 1 < lines.length) {
+      return { start: i, end: i + 1, kind: 'device' };
+    }
+  }
+  return null;
+}
+
+/** True when an attribution's quote is followed by new text: the person answered inline. */
+function answersInline(lines: string[], end: number): boolean {
+  let j = end;
+  while (j < lines.length && blank(lines[j])) j++;
+  if (j >= lines.length || !QUOTED_RE.test(lines[j]!)) return false;
+  while (j < lines.length && (blank(lines[j]) || QUOTED_RE.test(lines[j]!))) j++;
+  const next = findCut(lines, j);
+  return finish(lines.slice(j, next ? next.start : lines.length)).length > 0;
+}
+
+/** Drops the trailing quote, signature block, device lines and rules below what the person wrote. */
+function finish(lines: string[]): string[] {
+  const out = lines.slice();
+  const drop = (l: string) => blank(l) || QUOTED_RE.test(l) || isDeviceLine(l) || /^[\s\-_=*#~+.·•ᐧ\u200b]+$/.test(l);
+  // "-- " is the standard signature delimiter; a bare "--" or a rule only near the end.
+  let sig = out.indexOf('-- ');
+  if (sig < 0) sig = out.findIndex((l, i) => i >= out.length - 15 && /^(?:--|_{2,})\s*$/.test(l));
+  if (sig >= 0) out.length = sig;
+  while (out.length > 0 && drop(out.at(-1)!)) out.pop();
+  while (out.length > 0 && blank(out[0])) out.shift();
+  return out;
+}
+
+/** Keeps the lines above the first cut, stepping over attributions of inline answers. */
+function reply(lines: string[]): { kept: string[]; cut: Cut | null } {
+  const kept: string[] = [];
+  let written = false;
+  let i = 0;
+  for (;;) {
+    const cut = findCut(lines, i);
+    const slice = lines.slice(i, cut ? cut.start : lines.length);
+    kept.push(...slice);
+    written ||= finish(slice).length > 0;
+    if (cut?.kind !== 'attribution' || !answersInline(lines, cut.end)) return { kept, cut };
+    i = cut.end;
+    // Nothing written above the quote yet: a bottom-post, whose quote is not context but history.
+    if (!written) while (i < lines.length && (blank(lines[i]) || QUOTED_RE.test(lines[i]!))) i++;
+  }
+}
+
+const tidy = (lines: string[]) => lines.map((l) => l.trimEnd()).join('\n').trim();
+
+/**
+ * Clients that hard-wrap after quoting leave a quoted line's tail unmarked between two quoted
+ * lines; it belongs to the quote, not to an inline answer.
+ */
+function unwrapQuotes(lines: string[]): string[] {
+  return lines.map((l, i) =>
+    !blank(l) && !QUOTED_RE.test(l) && i > 0 && QUOTED_RE.test(lines[i - 1]!) && QUOTED_RE.test(lines[i + 1] ?? '') ? `> ${l}` : l,
+  );
 }
 
 /** The new text of a reply: quotes, quote headers, included messages and signatures removed. */
 export function extractReply(text: string): string {
   const normalised = text.replace(/\r\n?/g, '\n').replace(/^\uFEFF/, '');
-  const lines = normalised.split('\n');
-  const above = lines.slice(0, findCut(lines));
-  // Quoted lines left above the cut are a top quote or interleaved answers; keep the answers.
-  const unquoted = above.filter((l) => !l.trimStart().startsWith('>'));
-  const reply = trimLines(stripSignature(unquoted));
-  if (reply !== '') return reply;
-  // Nothing above the quote: a bottom-post. Take what is not quoted and not a header.
-  const cut = findCut(lines);
-  const below = lines.slice(cut + 1).filter((l) => !l.trimStart().startsWith('>'));
-  const bottom = trimLines(stripSignature(below.slice(0, findCut(below))));
-  return bottom !== '' && cut < lines.length ? bottom : normalised.trim();
+  const lines = unwrapQuotes(normalised.split('\n'));
+  const top = reply(lines);
+  const result = tidy(finish(top.kept));
+  if (result !== '' || !top.cut || top.cut.kind === 'marker') return result || normalised.trim();
+  // Nothing above the first quote: a bottom-post or a bare forward. Skip the quote, or the
+  // forwarded message's header block, and take what follows.
+  let j = top.cut.end;
+  while (j < lines.length && blank(lines[j])) j++;
+  if (top.cut.kind === 'separator' && j < lines.length && HEADER_LINE_RE.test(lines[j]!)) {
+    while (j < lines.length && !blank(lines[j])) j++;
+  }
+  while (j < lines.length && (blank(lines[j]) || QUOTED_RE.test(lines[j]!))) j++;
+  const bottom = tidy(finish(reply(lines.slice(j)).kept));
+  return bottom || normalised.trim();
 }
-
 const BLOCK_TAGS = new Set([
   'address', 'article', 'aside', 'center', 'dd', 'div', 'dl', 'dt', 'fieldset', 'figcaption', 'figure',
   'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li', 'main', 'nav', 'ol', 'p',

@@ -4,6 +4,7 @@ import type { Transaction } from 'kysely';
 import type { Contact, Database, Ticket } from '../db/schema.ts';
 import { formatTag } from '../mail/route.ts';
 import { enqueueNotification } from './outbox.ts';
+import type { Priority, Status } from '../tickets/values.ts';
 import type { Renderer } from './render.ts';
 
 export interface NotifierOptions {
@@ -53,11 +54,10 @@ export function createNotifier(opts: NotifierOptions) {
       const rendered = opts.renderer.render('ticket-received', lang, {
         number: ticket.number,
         summary: ticket.summary,
-        status: ticket.status,
-        priority: ticket.priority,
-        contactName: reporter.name || reporter.email,
-        unknownTag: args.unknownTag === null ? '' : String(args.unknownTag),
-        fallbacks: [],
+        status: ticket.status as Status,
+        priority: ticket.priority as Priority,
+        contactName: reporter.name || undefined,
+        unknownTag: args.unknownTag,
       });
       await enqueueNotification(
         trx,

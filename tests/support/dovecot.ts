@@ -238,7 +238,8 @@ export async function startDovecot(opts: { users?: Record<string, string> } = {}
     } catch (err) {
       await stop({ keep: true });
       const log = await readFile(path.join(dir, 'dovecot.log'), 'utf8').catch(() => '');
-      throw new Error(`${(err as Error).message}\nstderr: ${stderr.trim()}\nlog tail:\n${log.slice(-2000)}`);
+      const detail = `stderr: ${stderr.trim()}\n${dir}/dovecot.log ends:\n${log.slice(-2000)}`;
+      throw new Error(`${(err as Error).message}\n${detail}`);
     }
   }
 
@@ -265,12 +266,9 @@ export async function startDovecot(opts: { users?: Record<string, string> } = {}
   async function append(raw: string | Buffer, mailbox = 'INBOX') {
     const client = await connect();
     try {
-      let res = await client.append(mailbox, raw).catch(() => false as const);
-      if (!res) {
-        await client.mailboxCreate(mailbox);
-        res = await client.append(mailbox, raw);
-      }
-      if (!res || res.uid === undefined) throw new Error(`APPEND to ${mailbox} returned no UID`);
+      if (mailbox !== 'INBOX') await client.mailboxCreate(mailbox).catch(() => {}); // exists already
+      const res = await client.append(mailbox, raw);
+      if (!res || res.uid === undefined) throw new Error(`APPEND to ${mailbox} failed or returned no UID`);
       return { uid: res.uid, uidValidity: Number(res.uidValidity) };
     } finally {
       await client.logout().catch(() => client.close());
@@ -278,18 +276,8 @@ export async function startDovecot(opts: { users?: Record<string, string> } = {}
   }
 
   await start();
-  return {
-    host: '127.0.0.1',
-    port,
-    user,
-    pass,
-    url: `imap://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@127.0.0.1:${port}/INBOX`,
-    dir,
-    append,
-    connect,
-    stop,
-    start,
-  };
+  const url = `imap://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@127.0.0.1:${port}/INBOX`;
+  return { host: '127.0.0.1', port, user, pass, url, dir, append, connect, stop, start };
 }
 
 function idsOf(name: string): { uid: number; gid: number } {

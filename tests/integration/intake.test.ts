@@ -1,0 +1,206 @@
+// End to end on real peers: mail delivered to Dovecot → Guichet's poller → ticket and entries in
+// the database (SQLite and PostgreSQL) → acknowledgement captured by a real SMTP server.
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Guichet } from '../../src/app.ts';
+import { storeRaw } from '../../src/mail/raw-store.ts';
+import { testEngines } from '../support/databases.ts';
+import { dovecotAvailable, ensureDovecotInstalled, startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { buildGuichet, clientMail, getTicket, SUPPORT } from '../support/guichet.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { waitUntil } from '../support/wait.ts';
+
+const engines = await testEngines();
+const inCI = process.env.CI === 'true';
+const available = dovecotAvailable() || (await ensureDovecotInstalled());
+if (!available && !inCI) console.warn('\n!!! Dovecot missing: the end-to-end intake suite is SKIPPED !!!\n');
+const suite = available || inCI ? describe.each(engines) : describe.skip.each(engines);
+
+suite('intake end to end on $name', (engine) => {
+  let dovecot: Dovecot;
+  let sink: SmtpSink;
+  let guichet: Guichet | null = null;
+  let mailbox = 0;
+  let databaseUrl = '';
+
+  beforeAll(async () => {
+    dovecot = await startDovecot();
+    sink = await startSmtpSink();
+  });
+  afterAll(async () => {
+    await dovecot?.stop();
+    await sink?.close();
+    await engine.cleanup();
+  });
+  afterEach(async () => {
+    await guichet?.stop();
+    guichet = null;
+    sink.clear();
+  });
+
+  /** Each test reads its own mailbox of the shared Dovecot and its own fresh database. */
+  async function start(): Promise<{ g: Guichet; box: string }> {
+    const box = `T${++mailbox}`;
+    await dovecot.append('Subject: bootstrap\r\n\r\nx\r\n', box).then(async () => {
+      const c = await dovecot.connect();
+      await c.mailboxOpen(box);
+      await c.messageDelete('1:*');
+      await c.logout();
+    });
+    databaseUrl = await engine.freshUrl();
+    guichet = await buildGuichet({ databaseUrl, imapUrl: dovecot.url.replace(/INBOX$/, box), smtpUrl: sink.url });
+    await guichet.start({ listen: false });
+    return { g: guichet, box };
+  }
+
+  const inbound = (g: Guichet) => g.database.db.selectFrom('inbound_message').selectAll().orderBy('id').execute();
+  const processed = (g: Guichet, n: number) =>
+    waitUntil(async () => {
+      const rows = await inbound(g);
+      return rows.filter((r) => r.state !== 'pending').length >= n && rows;
+    }, `${n} processed messages`);
+
+  it('turns a new mail into a ticket and acknowledges it, threaded on the client message', async () => {
+    const { g, box } = await start();
+    const first = clientMail({ subject: 'The invoice page is blank', body: 'Since this morning the page is empty.\r\n\r\nAda', cc: 'Bob <bob@example.com>' });
+    await dovecot.append(first.raw, box);
+
+    const [ack] = await sink.waitFor(1);
+    expect(ack!.envelope.to).toEqual(['ada@example.com']);
+    expect(ack!.parsed.subject).toBe('[#1] The invoice page is blank');
+    expect(ack!.parsed.inReplyTo).toBe(first.messageId);
+    expect(ack!.parsed.references).toBe(first.messageId);
+    expect(ack!.parsed.messageId).toMatch(/^<ticket-1\.ticket-received\.[0-9a-f-]+@help\.example\.test>$/);
+    expect(ack!.header('auto-submitted')).toBe('auto-replied');
+    expect(ack!.header('x-auto-response-suppress')).toBe('All');
+    expect(ack!.parsed.replyTo?.text).toContain(SUPPORT);
+    expect(ack!.parsed.text).toContain('#1');
+    expect(ack!.parsed.html).toContain('The invoice page is blank');
+
+    const ticket = await getTicket(g, 1);
+    expect(ticket).toMatchObject({ number: 1, summary: 'The invoice page is blank', status: 'new', resolution: 'open', reporter: 'ada@example.com', watchers: ['bob@example.com'] });
+    expect(ticket.entries).toHaveLength(1);
+    expect(ticket.entries[0].text).toContain('Since this morning the page is empty.');
+
+    await g.outbox.idle();
+    const outbox = await g.database.db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow();
+    expect(outbox).toMatchObject({ state: 'sent', attempts: 1 });
+    expect(outbox.server_response).toMatch(/^250/);
+    // The IMAP message is marked, so a person looking at the mailbox sees it was handled.
+    const c = await dovecot.connect();
+    await c.mailboxOpen(box);
+    const msg = await c.fetchOne('*', { flags: true });
+    await c.logout();
+    expect(msg && [...msg.flags!]).toContain('\\Seen');
+  });
+
+  it('files replies on the ticket by subject tag or by In-Reply-To, and acknowledges only the new ticket', async () => {
+    const { g, box } = await start();
+    const first = clientMail({ subject: 'Cannot log in', body: 'The login form says error 500.' });
+    await dovecot.append(first.raw, box);
+    const [ack] = await sink.waitFor(1);
+
+    await dovecot.append(clientMail({
+      subject: 'RE: TR: [#1] Cannot log in',
+      body: 'Still failing on Firefox 130.\r\n\r\nOn Mon, 3 Nov 2026 at 10:00, Example Support <support@help.example.test> wrote:\r\n> We received your request',
+    }).raw, box);
+    await dovecot.append(clientMail({
+      subject: 'Re: Cannot log in',
+      body: 'And on Chrome too.\r\n\r\nLe lun. 3 nov. 2026 à 10:00, Support a écrit :\r\n> quoted',
+      inReplyTo: ack!.parsed.messageId!,
+      references: `${first.messageId} ${ack!.parsed.messageId}`,
+    }).raw, box);
+    await processed(g, 3);
+
+    const ticket = await getTicket(g, 1);
+    expect(ticket.entries.map((e: any) => e.text)).toEqual([
+      'The login form says error 500.',
+      'Still failing on Firefox 130.',
+      'And on Chrome too.',
+    ]);
+    expect(ticket.entries[1].full_text).toContain('> We received your request');
+    expect(ticket.awaiting).toBe('staff');
+    const rows = await inbound(g);
+    expect(rows.map((r) => [r.state, r.outcome])).toEqual([
+      ['processed', 'ticket'],
+      ['processed', 'comment'],
+      ['processed', 'comment'],
+    ]);
+    await g.outbox.idle();
+    expect(sink.messages).toHaveLength(1);
+  });
+
+  it('opens a new ticket when the tag names one that does not exist, and says so', async () => {
+    const { g, box } = await start();
+    await dovecot.append(clientMail({ subject: 'Re: [#4242] Old thread', body: 'Hello again' }).raw, box);
+    const [ack] = await sink.waitFor(1);
+    expect(ack!.parsed.subject).toBe('[#1] Old thread');
+    expect(ack!.parsed.text).toContain('4242');
+    expect((await getTicket(g, 1)).summary).toBe('Old thread');
+  });
+
+  it('keeps a stranger off a ticket: quarantined with the reason, never on the thread', async () => {
+    const { g, box } = await start();
+    await dovecot.append(clientMail({ subject: 'Broken export', body: 'CSV export is empty' }).raw, box);
+    await sink.waitFor(1);
+    await dovecot.append(clientMail({ from: 'mallory@evil.test', subject: 'Re: [#1] Broken export', body: 'Close this please' }).raw, box);
+    const rows = await processed(g, 2);
+    expect(rows[1]).toMatchObject({ state: 'quarantined', outcome: 'sender mallory@evil.test may not write on ticket #1' });
+    expect((await getTicket(g, 1)).entries).toHaveLength(1);
+  });
+
+  it('records a message it cannot process and still processes the next one', async () => {
+    const { g, box } = await start();
+    // Over the size limit: recorded as quarantined with the reason, raw bytes kept.
+    await g.stop();
+    guichet = await buildGuichet({ databaseUrl, imapUrl: dovecot.url.replace(/INBOX$/, box), smtpUrl: sink.url, overrides: { limits: { maxMessageBytes: 2048 } } });
+    await guichet.start({ listen: false });
+    await dovecot.append(clientMail({ subject: 'Huge', body: 'x'.repeat(5000) }).raw, box);
+    await dovecot.append(clientMail({ subject: 'Small one', body: 'fine' }).raw, box);
+    const rows = await processed(guichet, 2);
+    expect(rows[0]!.state).toBe('quarantined');
+    expect(rows[0]!.outcome).toMatch(/exceeds limits\.maxMessageBytes/);
+    expect(rows[1]).toMatchObject({ state: 'processed', outcome: 'ticket' });
+    expect((await getTicket(guichet, 1)).summary).toBe('Small one');
+  });
+
+  it('does not duplicate anything after a restart, even when the mailbox is read again from the start', async () => {
+    const { g, box } = await start();
+    await dovecot.append(clientMail({ subject: 'Once only', body: 'one' }).raw, box);
+    await sink.waitFor(1);
+    await g.outbox.idle();
+    await g.stop();
+
+    // Same database, and the mailbox cursor forgotten: the poller fetches the message again.
+    guichet = await buildGuichet({ databaseUrl, imapUrl: dovecot.url.replace(/INBOX$/, box), smtpUrl: sink.url });
+    await guichet.database.db.deleteFrom('mailbox_cursor').execute();
+    await guichet.start({ listen: false });
+    await guichet.poller!.pollNow();
+    await dovecot.append(clientMail({ subject: 'Second', body: 'two' }).raw, box);
+    await processed(guichet, 2);
+    await sink.waitFor(2);
+    await guichet.outbox.idle();
+
+    const tickets = await guichet.database.db.selectFrom('ticket').select(['number', 'summary']).orderBy('number').execute();
+    expect(tickets).toEqual([{ number: 1, summary: 'Once only' }, { number: 2, summary: 'Second' }]);
+    expect(sink.messages.map((m) => m.parsed.subject)).toEqual(['[#1] Once only', '[#2] Second']);
+  });
+
+  it('replays a message stored before a crash exactly once', async () => {
+    const { g, box } = await start();
+    await g.stop();
+    guichet = null;
+    // The crash: raw bytes stored and the row written, then the process died before applying.
+    const mail = clientMail({ subject: 'Crash course', body: 'boom' });
+    const again = await buildGuichet({ databaseUrl, imapUrl: dovecot.url.replace(/INBOX$/, box), smtpUrl: sink.url });
+    const { uid, uidValidity } = await dovecot.append(mail.raw, box);
+    await storeRaw(again.database.db, path.join(again.config.dataDir, 'raw'), Buffer.from(mail.raw), { mailbox: box, uidValidity, uid }, new Date());
+    guichet = again;
+    await guichet.start({ listen: false });
+    await processed(guichet, 1);
+    await sink.waitFor(1);
+    await guichet.outbox.idle();
+    expect(await guichet.database.db.selectFrom('ticket').select('number').execute()).toEqual([{ number: 1 }]);
+    expect(sink.messages).toHaveLength(1);
+  });
+});
