@@ -22,12 +22,6 @@ export const TEMPLATES_DIR = fileURLToPath(new URL('../templates/', import.meta.
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
 
-export const consoleLog: Log = (level, msg) => {
-  const line = `${new Date().toISOString()} ${level.padEnd(5)} ${msg}`;
-  if (level === 'error') console.error(line);
-  else console.log(line);
-};
-
 export interface Guichet {
   config: Config;
   database: Db;
@@ -42,7 +36,7 @@ export interface Guichet {
 }
 
 export async function createGuichet(config: Config, opts: { log?: Log; now?: () => Date } = {}): Promise<Guichet> {
-  const log = opts.log ?? consoleLog;
+  const log = opts.log ?? (() => {});
   await mkdir(config.dataDir, { recursive: true });
   const database = openDatabase(config.database.url);
   await migrateToLatest(database.db);

@@ -1,10 +1,8 @@
 // guichet start | migrate | ingest | check-config — the operator's commands. Each returns an exit
 // code; errors are one clear line, never a stack trace for a mistake in the configuration.
 import { parseArgs } from 'node:util';
-import { createGuichet, consoleLog, type Log } from './app.ts';
+import type { Log } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { openDatabase } from './db/connect.ts';
-import { migrateToLatest } from './db/migrate.ts';
 
 const USAGE = `usage: guichet <command> [--config path]
 
@@ -50,6 +48,16 @@ Then look at ${config.outbox.captureDir} for the acknowledgement, and reply to i
 `;
 }
 
+const consoleLog: Log = (level, msg) => {
+  const line = `${new Date().toISOString()} ${level.padEnd(5)} ${msg}`;
+  if (level === 'error') console.error(line);
+  else console.log(line);
+};
+
+// The process is wired lazily: mail, MJML and database libraries take seconds to load, which
+// `check-config` and `--help` should not pay.
+const loadApp = () => import('./app.ts');
+
 export async function main(argv: string[], log: Log = consoleLog): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -77,6 +85,8 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
       process.stdout.write(`${JSON.stringify(redact(config), null, 2)}\nconfiguration is valid${config.demo ? ' (demo: nothing configured)' : ''}\n`);
       return 0;
     case 'migrate': {
+      const { openDatabase } = await import('./db/connect.ts');
+      const { migrateToLatest } = await import('./db/migrate.ts');
       const database = openDatabase(config.database.url);
       try {
         const applied = await migrateToLatest(database.db);
@@ -92,6 +102,7 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
         process.stderr.write('guichet ingest: no message on standard input\n');
         return 66; // EX_NOINPUT
       }
+      const { createGuichet } = await loadApp();
       const guichet = await createGuichet(config, { log: () => {} });
       try {
         const result = await guichet.intake.handle(raw, { mailbox: 'pipe', uidValidity: null, uid: null });
@@ -107,6 +118,7 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
       }
     }
     case 'start': {
+      const { createGuichet } = await loadApp();
       const guichet = await createGuichet(config, { log });
       const { httpPort, smtpPort } = await guichet.start();
       if (config.demo) process.stdout.write(demoBanner(config, httpPort, smtpPort));

@@ -14,8 +14,9 @@ export type Classification =
 
 type ClassifiedMail = Pick<InboundMail, 'headers' | 'from' | 'subject' | 'text'>;
 
-const MAILER_DAEMON_RE = /^(?:mailer-daemon|postmaster|mail-daemon|maildaemon|mailerdaemon)(?:[+@]|$)/i;
-const MAILER_DAEMON_NAME_RE = /^(?:mail delivery (?:subsystem|system|service)|mailer[- ]daemon|postmaster|mail administrator|internet mail delivery)$/i;
+const MAILER_DAEMON_RE = /^(?:mailer[-_]?daemon|post[-_]?master|mail[-_]?daemon)(?:[+@]|$)/i;
+const MAILER_DAEMON_NAME_RE = /^"?(?:mail delivery (?:subsystem|system|service)|mailer[- ]daemon|postmaster|mail administrator|internet mail delivery)\b/i;
+const NO_REPLY_RE = /^(?:no-?reply|do-?not-?reply|donotreply)(?:[+@]|$)/i;
 
 // Subjects MTAs give to non-standard bounces (no multipart/report, but a failure all the same).
 const BOUNCE_SUBJECT_RE = new RegExp(
@@ -25,7 +26,8 @@ const BOUNCE_SUBJECT_RE = new RegExp(
     'non[- ]?delivery', 'nondeliverable', 'could not be delivered', 'message not delivered', 'delivery report',
     'rejected:', 'mail system error', 'non remis', 'non distribuable', 'échec de (?:la )?(?:remise|distribution)',
     'unzustellbar', 'nicht zustellbar', 'no se puede entregar', 'non recapitabile', 'onbestelbaar',
-    'delivery notification', 'warning: could not send', 'notice of delivery failure',
+    'delivery notification', 'warning: could not send', 'notice of delivery failure', 'error sending your mail',
+    'メールエラー', '配信エラー', '送信エラー', '配送エラー', '未配達',
   ].join('|'),
   'i',
 );
@@ -64,30 +66,51 @@ function bounceDetails(mail: ClassifiedMail): { status?: string; recipients?: st
   return details;
 }
 
-function isEmptyPath(value: string | null | undefined): boolean {
-  return value != null && /^\s*<?\s*>?\s*$/.test(value) && value.trim() !== '';
+/** An empty reverse path (`<>`): what MTAs send bounces from, and RFC 3834 asks responders to use. */
+function emptyReturnPath(mail: ClassifiedMail, returnPath: string | null | undefined): boolean {
+  if (returnPath != null) return /^\s*<?\s*>?\s*$/.test(returnPath);
+  // mailparser turns "Return-Path: <>" into an empty value; an absent header says nothing.
+  return 'return-path' in mail.headers && /^\s*<?\s*>?\s*$/.test(mail.headers['return-path']!);
+}
+
+/** The sender as written, for the mail a parser cannot give an address to ("MAILER-DAEMON <>"). */
+function sender(mail: ClassifiedMail): { address: string; name: string; nullSender: boolean } {
+  const raw = header(mail, 'from');
+  const address = mail.from?.address ?? /[^\s<>"]+@[^\s<>"]+/.exec(raw)?.[0]?.toLowerCase() ?? '';
+  const name = (mail.from?.name || raw.replace(/<[^>]*>/g, '')).trim().replace(/^"|"$/g, '');
+  // "From: <>" is the null sender itself; mailparser leaves such a header empty.
+  const nullSender = address === '' && 'from' in mail.headers && (raw === '' || /<\s*>/.test(raw));
+  return { address, name, nullSender };
 }
 
 /** How a message should be treated: from a person, or an automated reply, bounce or bulk mail. */
 export function classify(mail: ClassifiedMail, returnPath?: string | null): Classification {
   const contentType = header(mail, 'content-type').toLowerCase();
-  const fromAddress = mail.from?.address ?? '';
-  const fromName = (mail.from?.name ?? '').trim();
+  const { address: fromAddress, name: fromName, nullSender } = sender(mail);
+  const emptyPath = emptyReturnPath(mail, returnPath);
   const subject = mail.subject ?? '';
   const autoSubmitted = header(mail, 'auto-submitted').toLowerCase();
 
-  if (/multipart\/report/.test(contentType) && /report-type\s*=\s*"?delivery-status/.test(contentType)) {
-    return { kind: 'bounce', reason: 'delivery status report', ...bounceDetails(mail) };
+  if (/multipart\/report/.test(contentType)) {
+    // RFC 6522 reports: delivery status (bounce), feedback (abuse complaint about our mail, which
+    // must stop mail to that contact as a bounce does) or disposition (a read receipt).
+    if (/report-type\s*=\s*"?disposition-notification/.test(contentType)) return { kind: 'auto_reply', reason: 'read receipt' };
+    const type = /report-type\s*=\s*"?([\w-]+)/.exec(contentType)?.[1] ?? 'report';
+    const details = bounceDetails(mail);
+    // A DSN with a 2.x.x status reports a success (a delivery or relay notice), not a failure.
+    const reason = type !== 'delivery-status' ? type : details.status?.startsWith('2.') ? 'delivered' : 'delivery status report';
+    return { kind: 'bounce', reason, ...details };
   }
-  if (MAILER_DAEMON_RE.test(fromAddress) || MAILER_DAEMON_NAME_RE.test(fromName)) {
-    return { kind: 'bounce', reason: `from ${fromAddress || fromName}`, ...bounceDetails(mail) };
+  if (MAILER_DAEMON_RE.test(fromAddress) || MAILER_DAEMON_NAME_RE.test(fromName) || nullSender) {
+    return { kind: 'bounce', reason: `from ${fromAddress || fromName || '<>'}`, ...bounceDetails(mail) };
   }
-  if (BOUNCE_SUBJECT_RE.test(subject) && (header(mail, 'x-failed-recipients') !== '' || autoSubmitted !== '' || isEmptyPath(returnPath ?? header(mail, 'return-path')))) {
+  const machine = header(mail, 'x-failed-recipients') !== '' || autoSubmitted !== '' || emptyPath || NO_REPLY_RE.test(fromAddress);
+  if (BOUNCE_SUBJECT_RE.test(subject) && machine) {
     return { kind: 'bounce', reason: 'delivery failure subject', ...bounceDetails(mail) };
   }
-  if (/multipart\/report/.test(contentType) && /report-type\s*=\s*"?disposition-notification/.test(contentType)) {
-    return { kind: 'auto_reply', reason: 'read receipt' };
-  }
+  // Amazon SES relays bounces, complaints and delivery notices as JSON through SNS.
+  const ses = /"notificationType"\s*:\s*"(Bounce|Complaint|Delivery)"/.exec(mail.text ?? '');
+  if (ses) return { kind: 'bounce', reason: `ses ${ses[1]!.toLowerCase()}`, ...bounceDetails(mail) };
   if (autoSubmitted !== '' && !/^no\b/.test(autoSubmitted)) {
     return { kind: 'auto_reply', reason: `auto-submitted: ${autoSubmitted}` };
   }
@@ -95,12 +118,14 @@ export function classify(mail: ClassifiedMail, returnPath?: string | null): Clas
     if (header(mail, name) !== '') return { kind: 'auto_reply', reason: name };
   }
   if (AUTO_REPLY_SUBJECT_RE.test(subject)) return { kind: 'auto_reply', reason: 'vacation subject' };
-  if (isEmptyPath(returnPath ?? header(mail, 'return-path'))) {
+  if (emptyPath) {
     return { kind: 'bounce', reason: 'empty return path', ...bounceDetails(mail) };
   }
   const precedence = header(mail, 'precedence').toLowerCase();
   if (/^(?:bulk|junk|list)\b/.test(precedence)) return { kind: 'bulk', reason: `precedence: ${precedence}` };
-  if (header(mail, 'list-id') !== '') return { kind: 'bulk', reason: 'list-id' };
-  if (header(mail, 'list-unsubscribe') !== '') return { kind: 'bulk', reason: 'list-unsubscribe' };
+  if (/^auto[-_]?reply/.test(precedence)) return { kind: 'auto_reply', reason: `precedence: ${precedence}` };
+  // List-Id, List-Unsubscribe, List-Post … (RFC 2369/2919) and ezmlm's Mailing-List.
+  const list = Object.keys(mail.headers).find((name) => /^(?:list-(?:id|unsubscribe|post|subscribe|help|owner|archive)|mailing-list)$/.test(name));
+  if (list) return { kind: 'bulk', reason: list };
   return { kind: 'human' };
 }

@@ -164,14 +164,25 @@ function findCut(lines: string[], from: number): Cut | null {
   return null;
 }
 
-/** True when an attribution's quote is followed by new text: the person answered inline. */
-function answersInline(lines: string[], end: number): boolean {
+const skipQuote = (lines: string[], j: number) => {
+  while (j < lines.length && (blank(lines[j]) || QUOTED_RE.test(lines[j]!))) j++;
+  return j;
+};
+
+/**
+ * After an attribution: 'inline' when new text follows its quote and more quotes follow that text
+ * (answers between the questions), 'below' when one quote is followed by text (a bottom-post),
+ * null when nothing new follows (the usual top-post).
+ */
+function answerAfter(lines: string[], end: number): 'inline' | 'below' | null {
   let j = end;
   while (j < lines.length && blank(lines[j])) j++;
-  if (j >= lines.length || !QUOTED_RE.test(lines[j]!)) return false;
-  while (j < lines.length && (blank(lines[j]) || QUOTED_RE.test(lines[j]!))) j++;
+  if (j >= lines.length || !QUOTED_RE.test(lines[j]!)) return null;
+  j = skipQuote(lines, j);
   const next = findCut(lines, j);
-  return finish(lines.slice(j, next ? next.start : lines.length)).length > 0;
+  const rest = finish(lines.slice(j, next ? next.start : lines.length));
+  if (rest.length === 0) return null;
+  return rest.some((l) => QUOTED_RE.test(l)) ? 'inline' : 'below';
 }
 
 /** Drops the trailing quote, signature block, device lines and rules below what the person wrote. */
@@ -197,23 +208,25 @@ function reply(lines: string[]): { kept: string[]; cut: Cut | null } {
     const slice = lines.slice(i, cut ? cut.start : lines.length);
     kept.push(...slice);
     written ||= finish(slice).length > 0;
-    if (cut?.kind !== 'attribution' || !answersInline(lines, cut.end)) return { kept, cut };
-    i = cut.end;
-    // Nothing written above the quote yet: a bottom-post, whose quote is not context but history.
-    if (!written) while (i < lines.length && (blank(lines[i]) || QUOTED_RE.test(lines[i]!))) i++;
+    const answer = cut?.kind === 'attribution' ? answerAfter(lines, cut.end) : null;
+    if (!cut || !answer) return { kept, cut };
+    // A bottom-post's quote is history, not the context of an answer.
+    i = answer === 'below' && !written ? skipQuote(lines, cut.end) : cut.end;
   }
 }
 
 const tidy = (lines: string[]) => lines.map((l) => l.trimEnd()).join('\n').trim();
 
 /**
- * Clients that hard-wrap after quoting leave a quoted line's tail unmarked between two quoted
- * lines; it belongs to the quote, not to an inline answer.
+ * Clients that hard-wrap after quoting leave the tail of a long quoted line unmarked between two
+ * quoted lines; it belongs to the quote. A short answer between two short quotes is a real answer.
  */
 function unwrapQuotes(lines: string[]): string[] {
-  return lines.map((l, i) =>
-    !blank(l) && !QUOTED_RE.test(l) && i > 0 && QUOTED_RE.test(lines[i - 1]!) && QUOTED_RE.test(lines[i + 1] ?? '') ? `> ${l}` : l,
-  );
+  return lines.map((l, i) => {
+    const prev = lines[i - 1] ?? '';
+    const wrapped = QUOTED_RE.test(prev) && prev.trim().length >= 60 && QUOTED_RE.test(lines[i + 1] ?? '');
+    return wrapped && !blank(l) && !QUOTED_RE.test(l) ? `> ${l}` : l;
+  });
 }
 
 /** The new text of a reply: quotes, quote headers, included messages and signatures removed. */
@@ -230,7 +243,7 @@ export function extractReply(text: string): string {
   if (top.cut.kind === 'separator' && j < lines.length && HEADER_LINE_RE.test(lines[j]!)) {
     while (j < lines.length && !blank(lines[j])) j++;
   }
-  while (j < lines.length && (blank(lines[j]) || QUOTED_RE.test(lines[j]!))) j++;
+  j = skipQuote(lines, j);
   const bottom = tidy(finish(reply(lines.slice(j)).kept));
   return bottom || normalised.trim();
 }
@@ -267,7 +280,8 @@ export function htmlToText(html: string): string {
       onopentag(name) {
         if (SKIPPED_TAGS.has(name)) skip++;
         if (skip > 0) return;
-        if (name === 'br') return breakLine(false);
+        // Every <br> ends a line, an empty one too: "<div><br></div>" is how clients write a blank line.
+        if (name === 'br') return flush();
         if (BLOCK_TAGS.has(name)) breakLine(PARAGRAPH_TAGS.has(name));
         if (name === 'blockquote') depth++;
         if (name === 'pre') pre++;
@@ -287,6 +301,8 @@ export function htmlToText(html: string): string {
         parts.forEach((part, k) => {
           if (k > 0) breakLine(false);
           const text = line === '' && pre === 0 ? part.replace(/^ +/, '') : part;
+          // A block holding only &nbsp; is a blank line the writer meant.
+          if (text === '' && line === '' && data.includes('\u00a0') && data.trim() === '') return flush();
           if (text === '') return;
           if (line === '') lineDepth = depth;
           line += pre > 0 ? text : text.replace(/\u00a0/g, ' ');

@@ -66,15 +66,9 @@ export interface TemplateVars {
 }
 export type TemplateName = keyof TemplateVars;
 
-// A record, not an array, so the compiler refuses a template missing from the list.
-const NAMES: Record<TemplateName, true> = {
-  'ticket-received': true, 'feedback-requested': true, 'ticket-confirmed': true, 'ticket-assigned': true,
-  'ticket-resolved': true, 'ticket-closed': true, 'ticket-reopened': true, 'ticket-duplicate': true,
-  'priority-changed': true, 'type-changed': true, 'staff-reply': true, 'auto-closed': true,
-  'account-pending': true, 'account-refused': true, 'project-question': true,
-  'maintenance-announcement': true, 'staff-alert': true,
-};
-export const TEMPLATE_NAMES = Object.keys(NAMES) as TemplateName[];
+// The catalogue's type requires one entry per template name, so this list is complete.
+export const TEMPLATE_NAMES = Object.keys(en.templates) as TemplateName[];
+const isTemplateName = (s: string): s is TemplateName => (TEMPLATE_NAMES as string[]).includes(s);
 
 export interface RenderedMail {
   /** Localized, without the `[#N]` tag: the caller adds the tag it threads on. */
@@ -153,11 +147,9 @@ function parse(source: string, where: string, { blocks = false, partial }: Parse
   return root;
 }
 
-interface Filler {
-  lookup(name: string, frames: readonly unknown[]): unknown;
-  escape(text: string): string;
-  block(text: string): string;
-}
+// How one output fills: where names come from, how a value and a message block are written.
+type Lookup = (name: string, frames: readonly unknown[]) => unknown;
+interface Filler { lookup: Lookup; escape(text: string): string; block(text: string): string }
 
 function scalar(value: unknown, name: string): string {
   if (typeof value === 'string') return value;
@@ -194,8 +186,8 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 
 const paragraphsHtml = (text: string) =>
-  text.trim().split(/\n[ \t]*\n+/).map((p) =>
-    `<p style="margin:0 0 12px;">${escapeHtml(p.trim()).replace(/\r?\n/g, '<br>')}</p>`).join('');
+  text.trim().split(/\n[ \t]*\n+/).map((p, i, all) =>
+    `<p style="margin:0 0 ${i === all.length - 1 ? 0 : 12}px;">${escapeHtml(p.trim()).replace(/\r?\n/g, '<br>')}</p>`).join('');
 
 // ---- compile once ----
 
@@ -217,14 +209,12 @@ async function compileMjml(file: string): Promise<string> {
   }
 }
 
-interface Compiled { html: Node[]; text: Node[] }
-
 export async function createRenderer(opts: RendererOptions): Promise<Renderer> {
   const dir = path.resolve(opts.templatesDir);
-  const entries = await readdir(dir).catch((err) => {
-    throw new Error(`templates folder ${dir} cannot be read: ${(err as Error).message}`);
+  const entries = await readdir(dir).catch((err: Error) => {
+    throw new Error(`templates folder ${dir} cannot be read: ${err.message}`);
   });
-  const unknown = entries.filter((f) => /\.(mjml|txt)$/.test(f) && !(f.replace(/\.\w+$/, '') in NAMES));
+  const unknown = entries.filter((f) => /\.(mjml|txt)$/.test(f) && !isTemplateName(f.replace(/\.\w+$/, '')));
   if (unknown.length) throw new Error(`templates: unknown template file(s) ${unknown.join(', ')} in ${dir}`);
   const missing = TEMPLATE_NAMES.flatMap((n) => [`${n}.mjml`, `${n}.txt`]).filter((f) => !entries.includes(f));
   if (missing.length) throw new Error(`templates: missing ${missing.join(', ')} in ${dir}`);
@@ -240,7 +230,7 @@ export async function createRenderer(opts: RendererOptions): Promise<Renderer> {
     return parse(src, `partials/${name}.txt`, { blocks: true, partial: partial(`partials/${name}.txt`) });
   };
 
-  const compiled = new Map<TemplateName, Compiled>();
+  const compiled = new Map<TemplateName, { html: Node[]; text: Node[] }>();
   for (const name of TEMPLATE_NAMES) {
     const html = parse(await compileMjml(path.join(dir, `${name}.mjml`)), `${name}.mjml`, { blocks: true });
     const text = parse(await readFile(path.join(dir, `${name}.txt`), 'utf8'), `${name}.txt`, {
@@ -258,28 +248,19 @@ export async function createRenderer(opts: RendererOptions): Promise<Renderer> {
   }
 
   const stringNodes = new Map<string, Node[]>();
-  const dates = new Map<Lang, Intl.DateTimeFormat>();
-  const formatDate = (d: Date, lang: Lang) => {
-    let f = dates.get(lang);
-    if (!f) {
-      f = new Intl.DateTimeFormat(lang, {
-        weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit',
-        timeZoneName: 'short', timeZone: opts.timeZone,
-      });
-      dates.set(lang, f);
-    }
-    return f.format(d);
-  };
+  const dateFormat = (lang: Lang) => new Intl.DateTimeFormat(lang, {
+    weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit',
+    timeZoneName: 'short', timeZone: opts.timeZone,
+  });
+  const dates: Record<Lang, Intl.DateTimeFormat> = { en: dateFormat('en'), fr: dateFormat('fr') };
 
   return {
     render(template, lang, vars) {
       const page = compiled.get(template);
       const cat = CATALOGUES[lang];
       if (!page || !cat) throw new Error(`render: unknown template ${template} or language ${lang}`);
-      const scope = scopeOf(vars as unknown as Record<string, unknown>, cat, (d) => formatDate(d, lang));
-      Object.assign(scope, { productName: opts.productName, replyMarker: REPLY_MARKER, lang });
-
-      const lookup = (name: string, frames: readonly unknown[]): unknown => {
+      let scope: Record<string, unknown> = {};
+      const lookup: Lookup = (name, frames) => {
         if (name === '.') return frames[0];
         for (const frame of frames) {
           if (frame !== null && typeof frame === 'object' && name in frame) return (frame as Record<string, unknown>)[name];
@@ -294,6 +275,8 @@ export async function createRenderer(opts: RendererOptions): Promise<Renderer> {
       const plain: Filler = { lookup, escape: (s) => s, block: (s) => s };
       const html: Filler = { lookup, escape: escapeHtml, block: paragraphsHtml };
       try {
+        scope = scopeOf(vars as unknown as Record<string, unknown>, cat, (d) => dates[lang].format(d));
+        Object.assign(scope, { productName: opts.productName, replyMarker: REPLY_MARKER, lang });
         return {
           subject: fill([{ tag: 'var', name: 't.subject' }], plain, []).replace(/\s+/g, ' ').trim(),
           html: fill(page.html, html, []),
@@ -344,9 +327,8 @@ function scopeOf(vars: Record<string, unknown>, cat: Catalogue, date: (d: Date) 
 }
 
 function label(values: Record<string, string>, code: string, what: string): string {
-  const found = Object.hasOwn(values, code) ? values[code] : undefined;
-  if (found === undefined) throw new Error(`${what}: unknown value "${code}"`);
-  return found;
+  if (!Object.hasOwn(values, code)) throw new Error(`${what}: unknown value "${code}"`);
+  return values[code]!;
 }
 
 // A link a client clicks must only ever prepare an email, whatever a caller passes.

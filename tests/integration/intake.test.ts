@@ -60,6 +60,8 @@ suite('intake end to end on $name', (engine) => {
       return rows.filter((r) => r.state !== 'pending').length >= n && rows;
     }, `${n} processed messages`);
 
+  // The poll schedule never fires in these tests (see buildGuichet): every message appended after
+  // start reaches Guichet through IMAP IDLE.
   it('turns a new mail into a ticket and acknowledges it, threaded on the client message', async () => {
     const { g, box } = await start();
     const first = clientMail({ subject: 'The invoice page is blank', body: 'Since this morning the page is empty.\r\n\r\nAda', cc: 'Bob <bob@example.com>' });
@@ -149,7 +151,21 @@ suite('intake end to end on $name', (engine) => {
     expect((await getTicket(g, 1)).entries).toHaveLength(1);
   });
 
-  it('records a message it cannot process and still processes the next one', async () => {
+  it('records a message it cannot parse and still processes the next one', async () => {
+    const { g, box } = await start();
+    // A header block past the MIME parser's 1 MiB bound: the parse throws.
+    const bomb = `From: ada@example.com\r\nSubject: bomb\r\nX-Padding: ${'a'.repeat(1_100_000)}\r\n\r\nbody\r\n`;
+    await dovecot.append(bomb, box);
+    await dovecot.append(clientMail({ subject: 'After the bomb', body: 'fine' }).raw, box);
+    const rows = await processed(g, 2);
+    expect(rows[0]).toMatchObject({ state: 'failed' });
+    expect(rows[0]!.outcome).toMatch(/^parse failed: .*header size/i);
+    expect(rows[0]!.size).toBeGreaterThan(1_100_000);
+    expect(rows[1]).toMatchObject({ state: 'processed', outcome: 'ticket' });
+    expect((await getTicket(g, 1)).summary).toBe('After the bomb');
+  });
+
+  it('quarantines a message over the size limit and still processes the next one', async () => {
     const { g, box } = await start();
     // Over the size limit: recorded as quarantined with the reason, raw bytes kept.
     await g.stop();

@@ -18,7 +18,7 @@ export const fr = {
     messageFrom:
       '{{#authorName}}Message de {{authorName}}\u00a0:{{/authorName}}{{^authorName}}Message de notre équipe\u00a0:{{/authorName}}',
     why: '{{productName}} vous envoie ce message car vous avez signalé ou suivez le ticket #{{number}}.',
-    how: 'Pour répondre, répondez à ce message en écrivant au-dessus de la ligne en haut. Merci de garder le numéro du ticket dans l’objet.',
+    how: 'Pour nous répondre, écrivez au-dessus de la ligne en haut de ce message, en gardant le numéro du ticket dans l’objet.',
   },
   status: {
     new: 'Nouveau',

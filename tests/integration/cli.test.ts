@@ -1,0 +1,153 @@
+// The operator's commands as processes: `guichet ingest` (MTA pipe) on both engines, `guichet
+// check-config`, and the demo that `guichet start` runs when nothing is configured.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import { simpleParser } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/connect.ts';
+import { testEngines } from '../support/databases.ts';
+import { clientMail, SUPPORT } from '../support/guichet.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { waitUntil } from '../support/wait.ts';
+
+const BIN = path.resolve('src/guichet.mjs');
+const engines = await testEngines();
+
+/** Environment without any GUICHET_* variable, so nothing leaks in from the developer's shell. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GUICHET_')));
+  return { ...env, ...extra };
+}
+
+function runGuichet(args: string[], opts: { cwd: string; input?: string; env?: NodeJS.ProcessEnv }) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: opts.env ?? cleanEnv() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+describe.each(engines)('guichet ingest on $name', (engine) => {
+  let sink: SmtpSink;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+  });
+  afterAll(async () => {
+    await sink.close();
+    await engine.cleanup();
+  });
+
+  it('runs one message from standard input through the pipeline, once', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'guichet-cli-'));
+    const databaseUrl = await engine.freshUrl();
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({
+      database: { url: databaseUrl },
+      dataDir: './data',
+      support: { address: SUPPORT },
+      smtp: { url: sink.url },
+    }));
+    const mail = clientMail({ subject: 'Piped in', body: 'Delivered by the MTA' });
+
+    const first = await runGuichet(['ingest'], { cwd: dir, input: mail.raw });
+    expect(first.stderr).toBe('');
+    expect(first.stdout.trim()).toBe('processed: ticket #1');
+    expect(first.code).toBe(0);
+    const [ack] = await sink.waitFor(1);
+    expect(ack!.parsed.subject).toBe('[#1] Piped in');
+    expect(ack!.parsed.inReplyTo).toBe(mail.messageId);
+
+    const again = await runGuichet(['ingest', '--config', path.join(dir, 'config.json')], { cwd: os.tmpdir(), input: mail.raw });
+    expect(again.stdout.trim()).toBe('processed: ticket (already received)');
+    expect(again.code).toBe(0);
+    const database = openDatabase(databaseUrl);
+    try {
+      expect(await database.db.selectFrom('ticket').select('number').execute()).toEqual([{ number: 1 }]);
+      expect(await database.db.selectFrom('outbox').select('state').execute()).toEqual([{ state: 'sent' }]);
+    } finally {
+      await database.close();
+    }
+    expect(sink.messages).toHaveLength(1);
+
+    const empty = await runGuichet(['ingest'], { cwd: dir, input: '' });
+    expect(empty.code).toBe(66);
+    expect(empty.stderr).toMatch(/no message on standard input/);
+  });
+});
+
+describe('guichet check-config', () => {
+  it('names the key and the problem, and exits non-zero', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'guichet-cli-'));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ support: { address: 'nope' }, smtp: { url: 'ftp://x' } }));
+    const bad = await runGuichet(['check-config'], { cwd: dir });
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toMatch(/support\.address: /);
+    expect(bad.stderr).toMatch(/smtp\.url: expected smtp:\/\//);
+
+    const good = await runGuichet(['check-config'], { cwd: dir, env: cleanEnv({ GUICHET_CONFIG: '/nonexistent.json' }) });
+    expect(good.code).toBe(78);
+    expect(good.stderr).toMatch(/config file not found/);
+
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ support: { address: 'help@acme.test' }, smtp: { url: 'smtp://u:hunter2@mail.acme.test:587' } }));
+    const ok = await runGuichet(['check-config'], { cwd: dir });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/configuration is valid/);
+    expect(ok.stdout).not.toContain('hunter2');
+  });
+});
+
+describe('guichet start with nothing configured (demo)', () => {
+  it('takes mail on 127.0.0.1:2525 and writes the acknowledgement under ./data/sent', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'guichet-demo-'));
+    const child = spawn(process.execPath, [BIN, 'start'], { cwd: dir, env: cleanEnv() });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      await waitUntil(async () => out.includes('Send a first email'), 'the demo banner', 20_000);
+      expect(out).toContain('127.0.0.1:2525');
+      expect(out).toContain(path.join(dir, 'data', 'sent'));
+
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: 2525, secure: false, ignoreTLS: true });
+      await transport.sendMail({ from: 'Ada <ada@example.com>', to: 'support@guichet.localhost', subject: 'Demo request', text: 'Hello demo' });
+      const sentDir = path.join(dir, 'data', 'sent');
+      const files = await waitUntil(async () => {
+        try {
+          const f = readdirSync(sentDir).filter((n) => n.endsWith('.eml'));
+          return f.length ? f : null;
+        } catch {
+          return null;
+        }
+      }, 'a captured acknowledgement');
+      const ack = await simpleParser(readFileSync(path.join(sentDir, files[0]!)));
+      expect(ack.subject).toBe('[#1] Demo request');
+      expect(ack.to && 'text' in ack.to ? ack.to.text : '').toContain('ada@example.com');
+
+      await transport.sendMail({ from: 'ada@example.com', to: 'support@guichet.localhost', subject: `Re: ${ack.subject}`, text: 'More details', inReplyTo: ack.messageId });
+      transport.close();
+      const health = await fetch('http://127.0.0.1:8025/healthz').then((r) => r.json());
+      expect(health).toMatchObject({ ok: true, database: { ok: true }, mailbox: null });
+
+      const database = openDatabase(`sqlite:${path.join(dir, 'data', 'guichet.db')}`);
+      try {
+        const entries = await waitUntil(async () => {
+          const rows = await database.db.selectFrom('entry').select('text').orderBy('id').execute();
+          return rows.length === 2 && rows;
+        }, 'the reply on ticket #1');
+        expect(entries.map((e) => e.text)).toEqual(['Hello demo', 'More details']);
+      } finally {
+        await database.close();
+      }
+    } finally {
+      child.kill('SIGTERM');
+      const code = await new Promise((r) => child.on('close', r));
+      expect(code).toBe(0);
+    }
+  });
+});
