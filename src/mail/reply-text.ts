@@ -58,31 +58,30 @@ const OTHER_KEYS =
 const FROM_LINE_RE = new RegExp(`^[*\\s]*(?:${FROM_KEYS})\\s*\\*?\\s*[:：]`, 'iu');
 const HEADER_LINE_RE = new RegExp(`^[*\\s]*(?:${FROM_KEYS}|${OTHER_KEYS})\\s*\\*?\\s*[:：]`, 'iu');
 
-// Device and webmail lines appended below what the person wrote: a verb of sending directly
-// followed by "from/with/via", "Get Outlook for …", "from my <device>". The strict form, alone in its
-// paragraph, also marks where an unmarked included message starts.
+// Device and webmail lines below what the person wrote: a sending verb followed by "from/with/via",
+// "Get Outlook for …", "from my <device>". The first three, alone in their paragraph, also mark where
+// an unmarked included message starts.
 const SENT = 'sent|envoy[ée]|enviad[oa]|inviato|verzonden|verstuurd|gesendet|wysłane|skickat|sendt|lähetetty|отправлено|надіслано|odesláno';
-const VIA = 'from|with|via|using|by|on|de|depuis|à partir de|avec|von|mit|desde|con|do|dal|da|met|vanaf|van|z|ze|från|fra|med|с|з';
+const VIA = 'from|with|via|using|de|depuis|à partir de|avec|von|mit|desde|con|do|dal|da|met|vanaf|van|z|ze|från|fra|med|с|з';
 const MY = 'my|a|an|mon|ma|mein|meinem|mi|il mio|mijn|mojego|meu|моего|мого';
 const DEVICE = 'iphone|ipad|ipod|android|mobile|mobil|mobilgerät|mobiltelefon|cell|blackberry|galaxy|smartphone|phone|téléphone|portable|handy|tablet';
-const STRICT_DEVICE_RE = new RegExp(`^(?:(?:${SENT}) (?:from|de|depuis|à partir de|desde|da|van|vanaf|met|z|do|från|fra|с|з) |get outlook for |von meinem .{1,40} gesendet$)`, 'iu');
 const DEVICE_RES = [
-  new RegExp(`^[\\s(<[*_-]*(?:${SENT})\\s+(?:${VIA})${E}`, 'iu'),
-  new RegExp(`^[\\s(<[*_-]*(?:get|obtenir|télécharger|holen sie sich|scarica|descargar|obtener|baixe|download)\\s+\\[?(?:outlook|gmail|yahoo)${E}`, 'iu'),
-  new RegExp(`^[\\s(<[*_-]*(?:from|von|de|desde|dal|van|z|do|с|з)\\s+(?:${MY})\\s+\\S+`, 'iu'),
-  new RegExp(`(?:von|mit) meinem .{1,60} (?:gesendet|versendet|verschickt)\\.?$`, 'iu'),
-  new RegExp(`${B}(?:${SENT}|from|by|via|de|depuis|von|desde)\\s+(?:(?:${MY})\\s+)?(?:\\S+\\s+)?(?:${DEVICE})${E}`, 'iu'),
-  /^(?:從我的|发自我的|來自我的|iPhoneから送信|.{0,20}から送信)/u,
-];
+  `^[\\s(<[*_-]*(?:${SENT})\\s+(?:${VIA})${E}`,
+  `^[\\s(<[*_-]*(?:get|obtenir|télécharger|holen sie sich|scarica|descargar|obtener|baixe|download)\\s+\\[?(?:outlook|gmail|yahoo)${E}`,
+  `(?:von|mit) meinem .{1,60} (?:gesendet|versendet|verschickt)\\.?$`,
+  `^[\\s(<[*_-]*(?:from|von|de|desde|dal|van|z|do|с|з)\\s+(?:${MY})\\s+\\S+`,
+  `${B}(?:${SENT}|from|by|via|de|depuis|von|desde)\\s+(?:(?:${MY})\\s+)?(?:\\S+\\s+)?(?:${DEVICE})${E}`,
+  '^(?:從我的|发自我的|來自我的|iPhoneから送信|.{0,20}から送信)',
+].map((re) => new RegExp(re, 'iu'));
 
 const blank = (l: string | undefined) => l === undefined || l.trim() === '';
 
-function isDeviceLine(line: string): boolean {
+function isDeviceLine(line: string, strict = false): boolean {
   const t = line.trim();
   if (t === '' || t.length > 120) return false;
   // A sentence of the message ("It was sent from my phone. See below.") is not a device label.
   if (/[.!?]\s+\S/.test(t) && !/excuse|pardon|typo|brevity/i.test(t)) return false;
-  return STRICT_DEVICE_RE.test(t) || DEVICE_RES.some((re) => re.test(t));
+  return DEVICE_RES.slice(0, strict ? 3 : undefined).some((re) => re.test(t));
 }
 
 function nextNonBlank(lines: string[], i: number): string | undefined {
@@ -113,10 +112,8 @@ function attributionEnd(lines: string[], i: number): number {
   let parts = 0;
   for (let j = i; j < Math.min(lines.length, i + 6) && parts < 4; j++) {
     const part = lines[j]!.trim();
-    if (part === '') {
-      if (opener) continue;
-      break;
-    }
+    if (part === '' && opener) continue;
+    if (part === '') break;
     if (j > i && (!canWrap || (part.startsWith('>') && part.length > 20))) break;
     joined = joined === '' ? part : `${joined} ${part}`;
     parts++;
@@ -157,9 +154,7 @@ function findCut(lines: string[], from: number): Cut | null {
     if (block) return { start: afterRule && p >= from ? p : Math.max(from, block.start), end: block.end, kind: 'headers' };
     const end = attributionEnd(lines, i);
     if (end > 0) return { start: i, end, kind: 'attribution' };
-    if (STRICT_DEVICE_RE.test(t) && isDeviceLine(t) && blank(lines[i - 1]) && i + 1 < lines.length) {
-      return { start: i, end: i + 1, kind: 'device' };
-    }
+    if (isDeviceLine(t, true) && blank(lines[i - 1]) && i + 1 < lines.length) return { start: i, end: i + 1, kind: 'device' };
   }
   return null;
 }
@@ -240,20 +235,16 @@ export function extractReply(text: string): string {
   // forwarded message's header block, and take what follows.
   let j = top.cut.end;
   while (j < lines.length && blank(lines[j])) j++;
-  if (top.cut.kind === 'separator' && j < lines.length && HEADER_LINE_RE.test(lines[j]!)) {
-    while (j < lines.length && !blank(lines[j])) j++;
-  }
+  if (top.cut.kind === 'separator' && HEADER_LINE_RE.test(lines[j] ?? '')) while (!blank(lines[j])) j++;
   j = skipQuote(lines, j);
   const bottom = tidy(finish(reply(lines.slice(j)).kept));
   return bottom || normalised.trim();
 }
-const BLOCK_TAGS = new Set([
-  'address', 'article', 'aside', 'center', 'dd', 'div', 'dl', 'dt', 'fieldset', 'figcaption', 'figure',
-  'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li', 'main', 'nav', 'ol', 'p',
-  'pre', 'section', 'table', 'tbody', 'thead', 'tfoot', 'tr', 'ul', 'blockquote', 'body', 'html',
-]);
-const PARAGRAPH_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'ul', 'ol', 'blockquote', 'pre']);
-const SKIPPED_TAGS = new Set(['script', 'style', 'head', 'title', 'template', 'noscript', 'object', 'svg']);
+const BLOCK_TAGS = new Set(
+  'address article aside blockquote body center dd div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section table tbody tfoot thead tr ul'.split(' '),
+);
+const PARAGRAPH_TAGS = new Set('blockquote h1 h2 h3 h4 h5 h6 ol p pre table ul'.split(' '));
+const SKIPPED_TAGS = new Set('head noscript object script style svg template title'.split(' '));
 
 /**
  * Readable text from an HTML body: blocks and `<br>` become line breaks, `<blockquote>` content is
@@ -271,9 +262,13 @@ export function htmlToText(html: string): string {
     out.push(text === '' ? '' : '> '.repeat(lineDepth) + text);
     line = '';
   };
-  const breakLine = (blank: boolean) => {
+  const add = (text: string) => {
+    if (line === '') lineDepth = depth;
+    line += text;
+  };
+  const block = (paragraph: boolean) => {
     if (line !== '') flush();
-    if (blank && out.length > 0 && out.at(-1) !== '') out.push('');
+    if (paragraph && out.length > 0 && out.at(-1) !== '') out.push('');
   };
   const parser = new Parser(
     {
@@ -282,30 +277,27 @@ export function htmlToText(html: string): string {
         if (skip > 0) return;
         // Every <br> ends a line, an empty one too: "<div><br></div>" is how clients write a blank line.
         if (name === 'br') return flush();
-        if (BLOCK_TAGS.has(name)) breakLine(PARAGRAPH_TAGS.has(name));
+        if (BLOCK_TAGS.has(name)) block(PARAGRAPH_TAGS.has(name));
         if (name === 'blockquote') depth++;
         if (name === 'pre') pre++;
-        if (name === 'li') line = '- ';
-        if ((name === 'td' || name === 'th') && line !== '' && !line.endsWith(' ')) line += ' ';
+        if (name === 'li') add('- ');
+        if ((name === 'td' || name === 'th') && line !== '' && !line.endsWith(' ')) add(' ');
       },
       onclosetag(name) {
         if (SKIPPED_TAGS.has(name)) skip = Math.max(0, skip - 1);
         if (skip > 0) return;
-        if (BLOCK_TAGS.has(name)) breakLine(PARAGRAPH_TAGS.has(name));
+        if (BLOCK_TAGS.has(name)) block(PARAGRAPH_TAGS.has(name));
         if (name === 'blockquote') depth = Math.max(0, depth - 1);
         if (name === 'pre') pre = Math.max(0, pre - 1);
       },
       ontext(data) {
         if (skip > 0) return;
-        const parts = (pre > 0 ? data : data.replace(/[\s\u00a0]+/g, ' ')).split('\n');
-        parts.forEach((part, k) => {
-          if (k > 0) breakLine(false);
+        // A block holding only &nbsp; is a blank line the writer meant.
+        if (pre === 0 && line === '' && data.includes('\u00a0') && data.trim() === '') return flush();
+        (pre > 0 ? data : data.replace(/[\s\u00a0]+/g, ' ')).split('\n').forEach((part, k) => {
+          if (k > 0) flush();
           const text = line === '' && pre === 0 ? part.replace(/^ +/, '') : part;
-          // A block holding only &nbsp; is a blank line the writer meant.
-          if (text === '' && line === '' && data.includes('\u00a0') && data.trim() === '') return flush();
-          if (text === '') return;
-          if (line === '') lineDepth = depth;
-          line += pre > 0 ? text : text.replace(/\u00a0/g, ' ');
+          if (text !== '') add(text);
         });
       },
     },
@@ -313,6 +305,6 @@ export function htmlToText(html: string): string {
   );
   parser.write(html);
   parser.end();
-  breakLine(false);
+  block(false);
   return out.join('\n').replace(/\n{3,}/g, '\n\n').trim();
 }
