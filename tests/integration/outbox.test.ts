@@ -1,0 +1,98 @@
+// The outbox against a real SMTP server: transient refusals are retried with backoff, permanent ones
+// fail at once with the server's answer, and a row is never sent twice.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSmtpMailer } from '../../src/notify/mailer.ts';
+import { createOutboxWorker } from '../../src/notify/outbox-worker.ts';
+import { testEngines } from '../support/databases.ts';
+import { buildGuichet, clientMail } from '../support/guichet.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+
+const engines = await testEngines();
+
+describe.each(engines)('outbox on $name', (engine) => {
+  let sink: SmtpSink;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+  });
+  afterAll(async () => {
+    await sink.close();
+    await engine.cleanup();
+  });
+
+  async function withQueuedAcks(count: number) {
+    // Capture mode for the Guichet itself, so only the worker under test talks to the sink.
+    const g = await buildGuichet({ databaseUrl: await engine.freshUrl() });
+    await g.outbox.stop();
+    for (let i = 0; i < count; i++) {
+      await g.intake.handle(Buffer.from(clientMail({ subject: `Ticket ${i}`, body: 'x' }).raw), { mailbox: 'pipe', uidValidity: null, uid: null });
+    }
+    let clock = new Date('2026-11-23T10:00:00Z');
+    const mailer = createSmtpMailer({ url: sink.url, from: 'Support <support@help.example.test>' });
+    const worker = createOutboxWorker({ db: g.database.db, mailer, maxAttempts: 3, backoffSeconds: 60, now: () => clock });
+    const rows = () => g.database.db.selectFrom('outbox').selectAll().orderBy('id').execute();
+    return {
+      g, worker, rows,
+      advance(seconds: number) {
+        clock = new Date(clock.getTime() + seconds * 1000);
+      },
+      async close() {
+        await worker.stop();
+        mailer.close();
+        await g.stop();
+      },
+    };
+  }
+
+  it('retries a transient refusal after the backoff, then records the server answer', async () => {
+    sink.clear();
+    const t = await withQueuedAcks(1);
+    try {
+      sink.failNext(1, 451);
+      expect(await t.worker.runOnce()).toBe(0);
+      let [row] = await t.rows();
+      expect(row).toMatchObject({ state: 'pending', attempts: 1, next_attempt_at: '2026-11-23T10:01:00.000Z' });
+      expect(row!.last_error).toMatch(/451/);
+
+      expect(await t.worker.runOnce()).toBe(0); // not due yet
+      expect(sink.messages).toHaveLength(0);
+
+      t.advance(61);
+      expect(await t.worker.runOnce()).toBe(1);
+      [row] = await t.rows();
+      expect(row).toMatchObject({ state: 'sent', attempts: 2, last_error: null, sent_at: '2026-11-23T10:01:01.000Z' });
+      expect(row!.server_response).toMatch(/^250/);
+      expect(sink.messages).toHaveLength(1);
+      expect(await t.worker.runOnce()).toBe(0);
+      expect(sink.messages).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('fails at once on a permanent refusal, and after maxAttempts on transient ones', async () => {
+    sink.clear();
+    const t = await withQueuedAcks(2);
+    try {
+      sink.failNext(1, 550);
+      await t.worker.runOnce();
+      let rows = await t.rows();
+      expect(rows[0]).toMatchObject({ state: 'failed', attempts: 1 });
+      expect(rows[0]!.server_response).toMatch(/550/);
+      expect(rows[1]).toMatchObject({ state: 'sent' });
+
+      sink.clear();
+      await t.g.intake.handle(Buffer.from(clientMail({ subject: 'Third', body: 'x' }).raw), { mailbox: 'pipe', uidValidity: null, uid: null });
+      for (let i = 0; i < 3; i++) {
+        sink.failNext(1, 452);
+        await t.worker.runOnce();
+        t.advance(3600);
+      }
+      rows = await t.rows();
+      expect(rows[2]).toMatchObject({ state: 'failed', attempts: 3 });
+      expect(rows[2]!.last_error).toMatch(/452/);
+      expect(sink.messages).toHaveLength(0);
+    } finally {
+      await t.close();
+    }
+  });
+});
