@@ -40,6 +40,11 @@ export interface OrganisationDomainTable {
   organisation_id: number;
 }
 
+export interface ProjectStaffTable {
+  project_id: number;
+  staff_id: number;
+}
+
 export interface OrganisationProjectTable {
   organisation_id: number;
   project_id: number;
@@ -95,6 +100,8 @@ export interface TicketTable {
   updated_at: Timestamp;
   resolved_at: Timestamp | null;
   closed_at: Timestamp | null;
+  /** Random, renewed at each resolution: proves a "confirm"/"still broken" reply came from our link. */
+  action_token: string | null;
 }
 
 export interface TicketProductTable {
@@ -212,6 +219,7 @@ export interface Database {
   organisation: OrganisationTable;
   organisation_domain: OrganisationDomainTable;
   organisation_project: OrganisationProjectTable;
+  project_staff: ProjectStaffTable;
   contact: ContactTable;
   staff: StaffTable;
   ticket: TicketTable;

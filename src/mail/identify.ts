@@ -1,8 +1,13 @@
-// Stage "identify": who wrote this. The sender's lower-cased address is the contact's identity; a
-// first mail creates the contact. Staff are recognised by their address so their mail is theirs.
+// Stage "identify": who wrote this, and may they open tickets yet. The sender's lower-cased address
+// is the contact's identity; a first mail creates the contact. An address whose domain belongs to an
+// organisation joins it (active, or pending when the organisation validates its members); any
+// other address is pending until staff validate it, unless the installation accepts unknown senders.
+// Staff are recognised by their address so their mail is theirs.
 import type { Transaction } from 'kysely';
-import type { Contact, Database } from '../db/schema.ts';
+import type { Contact, ContactState, Database } from '../db/schema.ts';
 import type { Address } from './types.ts';
+
+export type UnknownSenders = 'hold' | 'accept';
 
 export interface Sender {
   contact: Contact;
@@ -10,7 +15,16 @@ export interface Sender {
   created: boolean;
 }
 
-export async function identifySender(trx: Transaction<Database>, from: Address, now: Date): Promise<Sender> {
+export function domainOf(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+}
+
+export async function identifySender(
+  trx: Transaction<Database>,
+  from: Address,
+  now: Date,
+  policy: { unknownSenders: UnknownSenders } = { unknownSenders: 'accept' },
+): Promise<Sender> {
   const email = from.address.toLowerCase();
   const staff = await trx
     .selectFrom('staff')
@@ -26,9 +40,20 @@ export async function identifySender(trx: Transaction<Database>, from: Address, 
     }
     return { contact: existing, staffId: staff?.id ?? null, created: false };
   }
+  const organisation = await trx
+    .selectFrom('organisation_domain')
+    .innerJoin('organisation', 'organisation.id', 'organisation_domain.organisation_id')
+    .select(['organisation.id', 'organisation.requires_validation'])
+    .where('organisation_domain.domain', '=', domainOf(email))
+    .executeTakeFirst();
+  const state: ContactState = staff
+    ? 'active'
+    : organisation
+      ? organisation.requires_validation ? 'pending' : 'active'
+      : policy.unknownSenders === 'accept' ? 'active' : 'pending';
   const contact = await trx
     .insertInto('contact')
-    .values({ email, name: from.name, organisation_id: null, state: 'active', created_at: now.toISOString() })
+    .values({ email, name: from.name, organisation_id: organisation?.id ?? null, state, created_at: now.toISOString() })
     .returningAll()
     .executeTakeFirstOrThrow();
   return { contact, staffId: staff?.id ?? null, created: true };

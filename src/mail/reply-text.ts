@@ -32,24 +32,18 @@ const QUOTED_RE = /^\s*(?:>|[A-Z]{1,3}>(?:\s|$|>))/;
 
 // Separators clients write above an included or forwarded message.
 const SEPARATOR_RE = new RegExp(
-  '^[-=_*\\s]*-{2,}[-=\\s]*(?:original|origine|forward|transf|weitergeleitet|urspr|oprindelig|opprinnelig|' +
-    'ursprungligt|reenviado|inoltrato|encaminhad|doorgestuurd|oorspronkelijk|message|nachricht|mensaje|messaggio|' +
-    'mensagem|bericht|besked|meddelelse|melding|meddelande|wiadomo|сообщение|повідомлення|viesti|üzenet|zpráva|' +
-    'správa|mesaj|邮件|メッセージ|메시지).{0,60}?-{2,}[-=_*\\s]*$',
-  'iu',
-);
-const FORWARD_INTRO_RE = new RegExp(
-  '^(?:Begin forwarded message|Début du message (?:réexpédié|transféré)|Anfang der weitergeleiteten (?:Nachricht|E-Mail)|' +
-    'Inizio messaggio inoltrato|Comienzo del mensaje reenviado|Início da mensagem reencaminhada|Begin doorgestuurd bericht|' +
-    'Vidarebefordrat meddelande|Videresendt meddelelse)\\s*:?$',
+  '^[-=_*\\s]*-{2,}[-=\\s]*(?:original|origine|forward|transf|weitergeleitet|urspr|oprindelig|opprinnelig|ursprungligt|' +
+    'reenviado|inoltrato|encaminhad|doorgestuurd|oorspronkelijk|message|nachricht|mensaje|messaggio|mensagem|bericht|' +
+    'besked|meddelelse|melding|meddelande|wiadomo|сообщение|повідомлення|viesti|üzenet|zpráva|správa|mesaj|邮件|メッセージ|메시지)' +
+    '.{0,60}?-{2,}[-=_*\\s]*$|^(?:Begin forwarded message|Début du message (?:réexpédié|transféré)|Anfang der ' +
+    'weitergeleiteten (?:Nachricht|E-Mail)|Inizio messaggio inoltrato|Comienzo del mensaje reenviado|Início da mensagem ' +
+    'reencaminhada|Begin doorgestuurd bericht|Vidarebefordrat meddelande|Videresendt meddelelse)\\s*:?$',
   'iu',
 );
 const RULE_RE = /^\s*\**\s*(?:_{5,}|-{5,}|={4,})\s*\**\s*$/;
 
 // Header names of an included message: the From-like ones open a block, the others confirm it.
-const FROM_KEYS =
-  'From|De|Von|Van|Da|Od|Fra|Från|Frá|Lähettäjä|Feladó|От|Від|Kimden|Expéditeur|Absender|Remitente|Mittente|' +
-  'Afzender|Nadawca|差出人|发件人|寄件者|보낸 사람';
+const FROM_KEYS = 'From|De|Von|Van|Da|Od|Fra|Från|Frá|Lähettäjä|Feladó|От|Від|Kimden|Expéditeur|Absender|Remitente|Mittente|Afzender|Nadawca|差出人|发件人|寄件者|보낸 사람';
 const OTHER_KEYS =
   'Sent|Date|To|Subject|Cc|Reply-To|Envoyé|Objet|Sujet|À|A|Copie à|Message du|Gesendet|Datum|An|Betreff|Enviado|' +
   'Enviada|Fecha|Para|Asunto|Inviato|Data|Oggetto|Verzonden|Aan|Onderwerp|Wysłano|Do|Temat|Sendt|Til|Emne|Dato|' +
@@ -59,8 +53,8 @@ const FROM_LINE_RE = new RegExp(`^[*\\s]*(?:${FROM_KEYS})\\s*\\*?\\s*[:：]`, 'i
 const HEADER_LINE_RE = new RegExp(`^[*\\s]*(?:${FROM_KEYS}|${OTHER_KEYS})\\s*\\*?\\s*[:：]`, 'iu');
 
 // Device and webmail lines below what the person wrote: a sending verb followed by "from/with/via",
-// "Get Outlook for …", "from my <device>". The first three, alone in their paragraph, also mark where
-// an unmarked included message starts.
+// "Get Outlook for …", "(sent) from my <device>". The first three, alone in their paragraph, also
+// mark where an unmarked included message starts.
 const SENT = 'sent|envoy[ée]|enviad[oa]|inviato|verzonden|verstuurd|gesendet|wysłane|skickat|sendt|lähetetty|отправлено|надіслано|odesláno';
 const VIA = 'from|with|via|using|de|depuis|à partir de|avec|von|mit|desde|con|do|dal|da|met|vanaf|van|z|ze|från|fra|med|с|з';
 const MY = 'my|a|an|mon|ma|mein|meinem|mi|il mio|mijn|mojego|meu|моего|мого';
@@ -69,8 +63,7 @@ const DEVICE_RES = [
   `^[\\s(<[*_-]*(?:${SENT})\\s+(?:${VIA})${E}`,
   `^[\\s(<[*_-]*(?:get|obtenir|télécharger|holen sie sich|scarica|descargar|obtener|baixe|download)\\s+\\[?(?:outlook|gmail|yahoo)${E}`,
   `(?:von|mit) meinem .{1,60} (?:gesendet|versendet|verschickt)\\.?$`,
-  `^[\\s(<[*_-]*(?:from|von|de|desde|dal|van|z|do|с|з)\\s+(?:${MY})\\s+\\S+`,
-  `${B}(?:${SENT}|from|by|via|de|depuis|von|desde)\\s+(?:(?:${MY})\\s+)?(?:\\S+\\s+)?(?:${DEVICE})${E}`,
+  `^[\\s(<[*_-]*(?:\\S+\\s+)?(?:${SENT}|from|by|via|de|depuis|von|desde)\\s+(?:(?:${MY})\\s+)?(?:\\S+\\s+)?(?:${DEVICE})(?:\\s+\\S+)?\\W*$`,
   '^(?:從我的|发自我的|來自我的|iPhoneから送信|.{0,20}から送信)',
 ].map((re) => new RegExp(re, 'iu'));
 
@@ -82,11 +75,6 @@ function isDeviceLine(line: string, strict = false): boolean {
   // A sentence of the message ("It was sent from my phone. See below.") is not a device label.
   if (/[.!?]\s+\S/.test(t) && !/excuse|pardon|typo|brevity/i.test(t)) return false;
   return DEVICE_RES.slice(0, strict ? 3 : undefined).some((re) => re.test(t));
-}
-
-function nextNonBlank(lines: string[], i: number): string | undefined {
-  while (i < lines.length && blank(lines[i])) i++;
-  return lines[i];
 }
 
 function isAttribution(s: string, next: string | undefined): boolean {
@@ -107,17 +95,18 @@ function attributionEnd(lines: string[], i: number): number {
   const first = lines[i]!.trim();
   const opener = OPENER_RE.test(first);
   // A wrapped attribution starts with its opener, a date or an address, never a finished sentence.
-  const canWrap = opener || ((DATE_RE.test(first) || EMAIL_RE.test(first)) && !/\p{L}{2}[.!?]$/u.test(first));
+  const canWrap = (opener || DATE_RE.test(first) || EMAIL_RE.test(first)) && !/\p{L}{2}[.!?]$/u.test(first);
   let joined = '';
   let parts = 0;
   for (let j = i; j < Math.min(lines.length, i + 6) && parts < 4; j++) {
     const part = lines[j]!.trim();
-    if (part === '' && opener) continue;
-    if (part === '') break;
-    if (j > i && (!canWrap || (part.startsWith('>') && part.length > 20))) break;
+    if (part === '' && opener && canWrap) continue;
+    if (part === '' || (j > i && (!canWrap || OPENER_RE.test(part) || (part.startsWith('>') && part.length > 20)))) break;
     joined = joined === '' ? part : `${joined} ${part}`;
     parts++;
-    if (isAttribution(joined, nextNonBlank(lines, j + 1))) return j + 1;
+    let k = j + 1;
+    while (k < lines.length && blank(lines[k])) k++;
+    if (isAttribution(joined, lines[k])) return j + 1;
   }
   return -1;
 }
@@ -145,8 +134,9 @@ function findCut(lines: string[], from: number): Cut | null {
   for (let i = from; i < lines.length; i++) {
     const t = lines[i]!.trim();
     if (MARKER_RE.test(t)) return { start: i, end: lines.length, kind: 'marker' };
-    if (t === '' || QUOTED_RE.test(t)) continue;
-    if (SEPARATOR_RE.test(t) || FORWARD_INTRO_RE.test(t)) return { start: i, end: i + 1, kind: 'separator' };
+    // Headers and separators are short; skipping long lines keeps every pattern below linear.
+    if (t === '' || t.length > 1000 || QUOTED_RE.test(t)) continue;
+    if (t.length < 200 && SEPARATOR_RE.test(t)) return { start: i, end: i + 1, kind: 'separator' };
     let p = i - 1;
     while (p >= 0 && blank(lines[p])) p--;
     const afterRule = p >= 0 && RULE_RE.test(lines[p]!);
@@ -159,10 +149,10 @@ function findCut(lines: string[], from: number): Cut | null {
   return null;
 }
 
-const skipQuote = (lines: string[], j: number) => {
+function skipQuote(lines: string[], j: number): number {
   while (j < lines.length && (blank(lines[j]) || QUOTED_RE.test(lines[j]!))) j++;
   return j;
-};
+}
 
 /**
  * After an attribution: 'inline' when new text follows its quote and more quotes follow that text
@@ -258,7 +248,7 @@ export function htmlToText(html: string): string {
   let skip = 0;
   let pre = 0;
   const flush = () => {
-    const text = line.replace(/[ \t]+$/, '');
+    const text = line.trimEnd();
     out.push(text === '' ? '' : '> '.repeat(lineDepth) + text);
     line = '';
   };

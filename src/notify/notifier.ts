@@ -1,26 +1,43 @@
-// Turns a ticket change into the notification rows it causes: picks the recipient and language,
-// renders the template, threads the mail on the ticket and queues it in the caller's transaction.
+// Turns a ticket change into the notification rows it causes: picks the recipients and their
+// language, renders the template, threads the mail on the ticket and queues it in the caller's
+// transaction. Every ticket notification keeps the subject `[#N] summary`, so mail programs that
+// thread by subject (Gmail does) keep the whole life of a ticket in one conversation.
 import type { Transaction } from 'kysely';
 import type { Contact, Database, Ticket } from '../db/schema.ts';
 import { formatTag } from '../mail/route.ts';
-import { enqueueNotification } from './outbox.ts';
 import type { Priority, Status } from '../tickets/values.ts';
-import type { Renderer } from './render.ts';
+import { enqueueNotification } from './outbox.ts';
+import type { Lang, Renderer, TemplateName, TemplateVars, TicketVars } from './render.ts';
 
 export interface NotifierOptions {
   renderer: Renderer;
   domain: string;
   supportAddress: string;
   tagPrefix: string;
-  defaultLanguage: 'en' | 'fr';
+  defaultLanguage: Lang;
   /** Bounds acknowledgements to one sender per hour, so a mail loop or a flood cannot snowball. */
   maxAcknowledgementsPerHour: number;
 }
 
 type Trx = Transaction<Database>;
 
-export function languageOf(contact: Pick<Contact, 'language'>, fallback: 'en' | 'fr'): 'en' | 'fr' {
-  return contact.language === 'fr' || contact.language === 'en' ? contact.language : fallback;
+/** Templates a ticket change sends to the client side; each takes the ticket summary box. */
+export type TicketTemplate = {
+  [K in TemplateName]: TemplateVars[K] extends TicketVars ? K : never;
+}[TemplateName];
+
+export function languageOf(contact: Pick<Contact, 'language'> | undefined, fallback: Lang): Lang {
+  return contact?.language === 'fr' || contact?.language === 'en' ? contact.language : fallback;
+}
+
+export function ticketVars(ticket: Ticket, contact?: Pick<Contact, 'name'>): TicketVars {
+  return {
+    number: ticket.number,
+    summary: ticket.summary,
+    status: ticket.status as Status,
+    priority: ticket.priority as Priority,
+    contactName: contact?.name || undefined,
+  };
 }
 
 export function createNotifier(opts: NotifierOptions) {
@@ -38,6 +55,44 @@ export function createNotifier(opts: NotifierOptions) {
     return Number(row.n);
   }
 
+  /** The ticket's thread: its first message (the root) and its latest one. */
+  async function threadOf(trx: Trx, ticket: Ticket): Promise<{ inReplyTo: string | null; references: string[] }> {
+    const ids = await trx
+      .selectFrom('entry')
+      .select('message_id')
+      .where('ticket_id', '=', ticket.id)
+      .where('message_id', 'is not', null)
+      .orderBy('id')
+      .execute();
+    const root = ids[0]?.message_id ?? null;
+    const last = ids.at(-1)?.message_id ?? null;
+    const references = [...new Set([root, last].filter((x): x is string => Boolean(x)))];
+    return { inReplyTo: last, references };
+  }
+
+  /**
+   * Who hears of a ticket: the reporter, and for a public ticket its watchers. Contacts that are
+   * blocked or refused hear nothing.
+   */
+  async function audience(trx: Trx, ticket: Ticket): Promise<Array<{ email: string; contact?: Contact }>> {
+    const reporter = await trx.selectFrom('contact').selectAll().where('id', '=', ticket.reporter_id).executeTakeFirstOrThrow();
+    const people: Array<{ email: string; contact?: Contact }> = [{ email: reporter.email, contact: reporter }];
+    if (ticket.visibility === 'public') {
+      const watchers = await trx
+        .selectFrom('ticket_watcher')
+        .leftJoin('contact', 'contact.email', 'ticket_watcher.email')
+        .select(['ticket_watcher.email', 'contact.id'])
+        .where('ticket_watcher.ticket_id', '=', ticket.id)
+        .orderBy('ticket_watcher.email')
+        .execute();
+      for (const w of watchers) {
+        const contact = w.id ? await trx.selectFrom('contact').selectAll().where('id', '=', w.id).executeTakeFirst() : undefined;
+        if (w.email !== reporter.email) people.push({ email: w.email, contact });
+      }
+    }
+    return people.filter((p) => !p.contact || p.contact.state === 'active' || p.contact.state === 'pending');
+  }
+
   return {
     /**
      * The acknowledgement of a new ticket, answering the client's own message. Returns false when
@@ -45,19 +100,15 @@ export function createNotifier(opts: NotifierOptions) {
      */
     async ticketReceived(
       trx: Trx,
-      args: { ticket: Ticket; reporter: Contact; answering: string; unknownTag: number | null },
+      args: { ticket: Ticket; reporter: Contact; answering: string; unknownTag: number | null; fallbacks?: TemplateVars['ticket-received']['fallbacks'] },
       now: Date,
     ): Promise<boolean> {
       const { ticket, reporter } = args;
       if ((await recentAcknowledgements(trx, reporter.email, now)) >= opts.maxAcknowledgementsPerHour) return false;
-      const lang = languageOf(reporter, opts.defaultLanguage);
-      const rendered = opts.renderer.render('ticket-received', lang, {
-        number: ticket.number,
-        summary: ticket.summary,
-        status: ticket.status as Status,
-        priority: ticket.priority as Priority,
-        contactName: reporter.name || undefined,
+      const rendered = opts.renderer.render('ticket-received', languageOf(reporter, opts.defaultLanguage), {
+        ...ticketVars(ticket, reporter),
         unknownTag: args.unknownTag,
+        fallbacks: args.fallbacks ?? [],
       });
       await enqueueNotification(
         trx,
@@ -77,6 +128,123 @@ export function createNotifier(opts: NotifierOptions) {
         { domain: opts.domain, now },
       );
       return true;
+    },
+
+    /** One notification of a client-visible change to each person of the ticket's audience. */
+    async ticketEvent<T extends TicketTemplate>(
+      trx: Trx,
+      ticket: Ticket,
+      template: T,
+      vars: (contact: Contact | undefined) => Omit<TemplateVars[T], keyof TicketVars>,
+      now: Date,
+    ): Promise<number> {
+      const thread = await threadOf(trx, ticket);
+      const people = await audience(trx, ticket);
+      for (const person of people) {
+        const rendered = opts.renderer.render(template, languageOf(person.contact, opts.defaultLanguage), {
+          ...ticketVars(ticket, person.contact),
+          ...vars(person.contact),
+        } as TemplateVars[T]);
+        await enqueueNotification(
+          trx,
+          {
+            ticketId: ticket.id,
+            ticketNumber: ticket.number,
+            event: template,
+            recipient: person.email,
+            subject: subjectOf(ticket),
+            html: rendered.html,
+            text: rendered.text,
+            inReplyTo: thread.inReplyTo,
+            references: thread.references,
+            replyTo: opts.supportAddress,
+            autoSubmitted: 'auto-generated',
+          },
+          { domain: opts.domain, now },
+        );
+      }
+      return people.length;
+    },
+
+    /** A mail to one contact that is about no ticket yet (account pending or refused, which project). */
+    async toContact<T extends 'account-pending' | 'account-refused' | 'project-question'>(
+      trx: Trx,
+      contact: Contact,
+      template: T,
+      vars: TemplateVars[T],
+      answering: string | null,
+      now: Date,
+    ): Promise<string> {
+      const rendered = opts.renderer.render(template, languageOf(contact, opts.defaultLanguage), vars);
+      const row = await enqueueNotification(
+        trx,
+        {
+          ticketId: null,
+          ticketNumber: null,
+          event: template,
+          recipient: contact.email,
+          subject: rendered.subject,
+          html: rendered.html,
+          text: rendered.text,
+          inReplyTo: answering,
+          references: answering ? [answering] : [],
+          replyTo: opts.supportAddress,
+          autoSubmitted: 'auto-replied',
+        },
+        { domain: opts.domain, now },
+      );
+      return row.message_id;
+    },
+
+    /** Staff alerts: the assignee, else the staff of the ticket's project, else every active staff member. */
+    async staffAlert(
+      trx: Trx,
+      ticket: Ticket,
+      args: { newTicket: boolean; author: Contact; message: string; organisation?: string },
+      now: Date,
+    ): Promise<number> {
+      let staff = ticket.assignee_id
+        ? await trx.selectFrom('staff').selectAll().where('id', '=', ticket.assignee_id).where('active', '=', 1).execute()
+        : [];
+      if (!staff.length && ticket.project_id !== null) {
+        staff = await trx
+          .selectFrom('project_staff')
+          .innerJoin('staff', 'staff.id', 'project_staff.staff_id')
+          .selectAll('staff')
+          .where('project_staff.project_id', '=', ticket.project_id)
+          .where('staff.active', '=', 1)
+          .execute();
+      }
+      if (!staff.length) staff = await trx.selectFrom('staff').selectAll().where('active', '=', 1).execute();
+      const thread = await threadOf(trx, ticket);
+      for (const member of staff) {
+        const rendered = opts.renderer.render('staff-alert', opts.defaultLanguage, {
+          ...ticketVars(ticket, member),
+          newTicket: args.newTicket,
+          authorName: args.author.name || args.author.email,
+          authorEmail: args.author.email,
+          organisation: args.organisation,
+          message: args.message,
+        });
+        await enqueueNotification(
+          trx,
+          {
+            ticketId: ticket.id,
+            ticketNumber: ticket.number,
+            event: 'staff-alert',
+            recipient: member.email,
+            subject: `${formatTag(ticket.number, opts.tagPrefix)} ${rendered.subject}`,
+            html: rendered.html,
+            text: rendered.text,
+            inReplyTo: thread.inReplyTo,
+            references: thread.references,
+            replyTo: opts.supportAddress,
+            autoSubmitted: 'auto-generated',
+          },
+          { domain: opts.domain, now },
+        );
+      }
+      return staff.length;
     },
   };
 }

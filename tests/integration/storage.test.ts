@@ -40,7 +40,7 @@ describe.each(engines)('storage on $name', (engine) => {
   it('migrates an empty database, and migrating again changes nothing', async () => {
     const database = openDatabase(await engine.freshUrl());
     try {
-      expect(await migrateToLatest(database.db)).toEqual(['0001_initial']);
+      expect(await migrateToLatest(database.db)).toEqual(['0001_initial', '0002_workflow']);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const counter = await database.db.selectFrom('counter').selectAll().execute();
       expect(counter).toEqual([{ name: 'ticket', value: 0 }]);

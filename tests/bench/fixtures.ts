@@ -1,0 +1,259 @@
+// Deterministic mail backlog for the intake benchmark: a seeded PRNG drives sizes, senders, MIME
+// shapes, attachments and replies, so two runs (and two machines) process byte-identical mail.
+// Replies carry `Re: [#N]` for a ticket that an earlier message in the same backlog opens, from that
+// ticket's reporter: Guichet numbers tickets 1, 2, 3… in UID order on a fresh database.
+
+export const SUPPORT_ADDRESS = 'support@help.example.test';
+
+/** mulberry32: tiny, fast, good enough to pick words and sizes. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = (
+  'the invoice order account password login error server delivery printer network we you it is not ' +
+  'since yesterday morning cannot open please help urgent again report screen button page attached ' +
+  'customer update version install license renewal payment bank transfer received missing broken ' +
+  'thanks regards hello could would should check restart email address phone call meeting monday ' +
+  'la facture commande compte mot de passe erreur serveur livraison imprimante réseau nous vous il ' +
+  'ne pas depuis hier matin impossible ouvrir aidez urgent encore écran bouton page jointe client ' +
+  'mise à jour installer licence renouvellement paiement virement reçu manquant cassé merci cordialement ' +
+  'bonjour pourriez vérifier redémarrer adresse téléphone réunion lundi déjà était où ça très'
+).split(' ');
+
+const FIRST = 'Ada Alan Grace Linus Margaret Ken Dennis Barbara Edsger Frances Niklaus Radia Tim Vint Hedy Sophie Amélie Élodie Jérôme Zoé Björn Søren'.split(' ');
+const LAST = 'Lovelace Turing Hopper Torvalds Hamilton Thompson Ritchie Liskov Dijkstra Allen Wirth Perlman Berners-Lee Cerf Lamarr Germain Poulain Dubois Lefèvre Müller Ångström'.split(' ');
+const DOMAINS = ['example.com', 'example.org', 'client-a.example', 'client-b.example', 'acme.example', 'exemple.fr'];
+
+export interface BenchMessage {
+  raw: Buffer;
+  messageId: string;
+  kind: 'new' | 'reply';
+  from: string;
+  /** The ticket a new message opens, or the ticket a reply answers. */
+  ticket: number;
+  html: boolean;
+  attachment: number; // attachment bytes before base64, 0 when none
+}
+
+export interface Backlog {
+  messages: BenchMessage[];
+  bytes: number;
+  senders: number;
+}
+
+function encodeWord(s: string): string {
+  return /^[\x20-\x7e]*$/.test(s) ? s : `=?UTF-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`;
+}
+
+function address(name: string, email: string): string {
+  if (!name) return email;
+  return /^[A-Za-z0-9 .-]*$/.test(name) ? `${name} <${email}>` : `${encodeWord(name)} <${email}>`;
+}
+
+/** Quoted-printable (RFC 2045) of UTF-8 text with CRLF line ends; soft breaks before 76 columns. */
+function quotedPrintable(text: string): string {
+  const out: string[] = [];
+  for (const line of text.split('\r\n')) {
+    const bytes = Buffer.from(line, 'utf8');
+    let cur = '';
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      const last = i === bytes.length - 1;
+      const enc =
+        (b >= 33 && b <= 126 && b !== 61) || ((b === 32 || b === 9) && !last)
+          ? String.fromCharCode(b)
+          : `=${b.toString(16).toUpperCase().padStart(2, '0')}`;
+      if (cur.length + enc.length > 75) {
+        out.push(`${cur}=`);
+        cur = '';
+      }
+      cur += enc;
+    }
+    out.push(cur);
+  }
+  return out.join('\r\n');
+}
+
+function base64Lines(buf: Buffer): string {
+  const b64 = buf.toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  return lines.join('\r\n');
+}
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function generateBacklog(count: number, seed = 20240601): Backlog {
+  const rnd = prng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+
+  const senderCount = Math.max(20, Math.round(count * 0.35));
+  const senders = Array.from({ length: senderCount }, (_, i) => {
+    const first = pick(FIRST);
+    const last = pick(LAST);
+    const local = `${first}.${last}`.normalize('NFD').replace(/[^A-Za-z.-]/g, '').toLowerCase();
+    return { name: rnd() < 0.85 ? `${first} ${last}` : '', email: `${local}.${i}@${pick(DOMAINS)}` };
+  });
+
+  const sentence = () => {
+    const n = int(6, 18);
+    const ws: string[] = [];
+    for (let i = 0; i < n; i++) ws.push(pick(WORDS));
+    const s = ws.join(' ');
+    return s.charAt(0).toUpperCase() + s.slice(1) + pick(['.', '.', '.', '?', '!']);
+  };
+  /** Paragraphs of wrapped lines (≤ 72 columns) totalling about `bytes`. */
+  const paragraphs = (bytes: number): string[] => {
+    const paras: string[] = [];
+    let size = 0;
+    while (size < bytes) {
+      const lines: string[] = [];
+      let line = '';
+      const sentences = int(2, 6);
+      for (let s = 0; s < sentences; s++) {
+        for (const w of sentence().split(' ')) {
+          if (line.length + w.length + 1 > 72) {
+            lines.push(line);
+            line = w;
+          } else line = line ? `${line} ${w}` : w;
+        }
+      }
+      if (line) lines.push(line);
+      const p = lines.join('\r\n');
+      paras.push(p);
+      size += p.length + 4;
+    }
+    return paras;
+  };
+  const randomBytes = (n: number): Buffer => {
+    const buf = Buffer.allocUnsafe(n);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) buf.writeUInt32LE((rnd() * 4294967296) >>> 0, i);
+    for (; i < n; i++) buf[i] = (rnd() * 256) | 0;
+    return buf;
+  };
+
+  const tickets: { number: number; sender: (typeof senders)[number]; subject: string; messageId: string }[] = [];
+  const messages: BenchMessage[] = [];
+  let bytes = 0;
+  const base = Date.UTC(2024, 5, 1, 8, 0, 0);
+
+  for (let i = 0; i < count; i++) {
+    const reply = tickets.length >= 5 && rnd() < 0.15;
+    const target = reply ? tickets[Math.floor(rnd() * tickets.length)]! : null;
+    const sender = target ? target.sender : pick(senders);
+    const topic = sentence().slice(0, int(20, 60)).replace(/[.?!]$/, '');
+    const subject = target ? `Re: [#${target.number}] ${target.subject}` : topic;
+    const messageId = `<bench-${seed}-${i}@${sender.email.split('@')[1]}>`;
+    // Log-uniform text size between ~1 KB and 60 KB.
+    const textBytes = Math.round(Math.exp(Math.log(1000) + rnd() * (Math.log(60_000) - Math.log(1000))));
+    const html = rnd() < 0.25;
+    const attachment = rnd() < 0.2 ? int(10_000, 200_000) : 0;
+    const qp = rnd() < 0.3;
+
+    let paras = paragraphs(textBytes);
+    if (target) {
+      const quoted = paragraphs(Math.min(4000, textBytes)).join('\r\n\r\n').split('\r\n').map((l) => (l ? `> ${l}` : '>'));
+      const reply = paras.slice(0, Math.max(1, Math.ceil(paras.length / 3)));
+      paras = [...reply, `On Mon, 3 Jun 2024 at 10:00, Support <${SUPPORT_ADDRESS}> wrote:\r\n${quoted.join('\r\n')}`];
+    }
+    const signature = `-- \r\n${sender.name || sender.email}`;
+    const text = `${paras.join('\r\n\r\n')}\r\n\r\n${signature}\r\n`;
+
+    const textPart = (): string[] =>
+      qp
+        ? ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: quoted-printable', '', quotedPrintable(text)]
+        : ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', text];
+    const htmlPart = (): string[] => {
+      const body = paras
+        .map((p) =>
+          p.startsWith('On Mon')
+            ? `<blockquote type="cite">${escapeHtml(p).replace(/\r\n/g, '<br>\r\n')}</blockquote>`
+            : `<p style="margin:0 0 1em 0">${escapeHtml(p).replace(/\r\n/g, '\r\n')}</p>`,
+        )
+        .join('\r\n');
+      const doc = `<html><head><meta charset="utf-8"><style>p{font-family:Arial}</style></head><body>\r\n<div dir="ltr">${body}\r\n<p>-- <br><b>${escapeHtml(sender.name || sender.email)}</b> · <a href="https://example.com/">example.com</a></p></div></body></html>\r\n`;
+      return ['Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: quoted-printable', '', quotedPrintable(doc)];
+    };
+
+    const b1 = `=_alt_${seed}_${i}`;
+    const b2 = `=_mixed_${seed}_${i}`;
+    let bodyPart: string[] = html
+      ? [`Content-Type: multipart/alternative; boundary="${b1}"`, '', `--${b1}`, ...textPart(), `--${b1}`, ...htmlPart(), `--${b1}--`, '']
+      : textPart();
+    if (attachment) {
+      const ext = pick(['pdf', 'png', 'zip', 'log']);
+      const type = { pdf: 'application/pdf', png: 'image/png', zip: 'application/zip', log: 'application/octet-stream' }[ext]!;
+      const name = `${pick(['facture', 'screenshot', 'export', 'rapport', 'logs'])}-${i}.${ext}`;
+      bodyPart = [
+        `Content-Type: multipart/mixed; boundary="${b2}"`,
+        '',
+        `--${b2}`,
+        ...bodyPart,
+        `--${b2}`,
+        `Content-Type: ${type}; name="${name}"`,
+        `Content-Disposition: attachment; filename="${name}"`,
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64Lines(randomBytes(attachment)),
+        `--${b2}--`,
+        '',
+      ];
+    }
+
+    const date = new Date(base + i * 37_000);
+    const head = [
+      `Return-Path: <${sender.email}>`,
+      `Received: from mx.${sender.email.split('@')[1]} (mx [192.0.2.${i % 250}]) by mx.help.example.test; ${date.toUTCString()}`,
+      `From: ${address(sender.name, sender.email)}`,
+      `To: Support <${SUPPORT_ADDRESS}>`,
+      `Subject: ${encodeWord(subject)}`,
+      `Date: ${date.toUTCString()}`,
+      `Message-ID: ${messageId}`,
+      ...(target && rnd() < 0.5 ? [`In-Reply-To: ${target.messageId}`, `References: ${target.messageId}`] : []),
+      'MIME-Version: 1.0',
+    ];
+    const raw = Buffer.from([...head, ...bodyPart].join('\r\n'), 'utf8');
+    bytes += raw.length;
+
+    if (target) {
+      messages.push({ raw, messageId, from: sender.email, kind: 'reply', ticket: target.number, html, attachment });
+    } else {
+      const number = tickets.length + 1;
+      tickets.push({ number, sender, subject: topic, messageId });
+      messages.push({ raw, messageId, from: sender.email, kind: 'new', ticket: number, html, attachment });
+    }
+  }
+  return { messages, bytes, senders: new Set(messages.map((m) => m.from)).size };
+}
+
+/** One small new-ticket message for the latency probe, from a sender of its own (no ack limit). */
+export function latencyMessage(k: number, runId: string): { raw: Buffer; messageId: string } {
+  const messageId = `<latency-${runId}-${k}@probe.example>`;
+  const raw = [
+    `From: Probe ${k} <probe-${runId}-${k}@probe.example>`,
+    `To: Support <${SUPPORT_ADDRESS}>`,
+    `Subject: Latency probe ${k}`,
+    `Date: ${new Date().toUTCString()}`,
+    `Message-ID: ${messageId}`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    `Hello, this is latency probe number ${k}. The printer on the second floor is broken again.`,
+    '',
+    '-- ',
+    `Probe ${k}`,
+    '',
+  ].join('\r\n');
+  return { raw: Buffer.from(raw, 'utf8'), messageId };
+}

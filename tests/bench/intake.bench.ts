@@ -1,0 +1,282 @@
+// Intake throughput and latency benchmark on real peers: a throwaway Dovecot, a real SMTP sink and a
+// full Guichet process (src/app.ts) on a fresh SQLite file. One run:
+//   1. generates a deterministic backlog (fixtures.ts) and APPENDs it to Dovecot (APPEND rate);
+//   2. (a) raw baseline: one imapflow connection fetches every source by UID in chunks and parses it
+//      with mailparser's simpleParser, storing nothing;
+//   3. (b) Guichet's whole intake of an identical copy of the mailbox into SQLite, from start() until
+//      no inbound_message row is pending; target (b)/(a) ≥ 50 %;
+//   4. latency: Guichet idling (IMAP IDLE) on a fresh mailbox; 50 times APPEND one message and wait for
+//      its acknowledgement at the SMTP sink; target p50 ≤ 1 s.
+//   npm run bench                      (BENCH_MESSAGES=500 npm run bench for a quick run)
+// Optional: BENCH_PROBES (latency samples, default 50), BENCH_SEED. Never fails on a missed target:
+// it prints figures and exits 0; it exits 1 only when the run itself broke.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
+import type { ImapFlow } from 'imapflow';
+import { sql } from 'kysely';
+import type { Guichet } from '../../src/app.ts';
+import { toSequenceSet } from '../../src/mail/imap-poller.ts';
+import { startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { buildGuichet } from '../support/guichet.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { generateBacklog, latencyMessage, prng } from './fixtures.ts';
+
+const COUNT = Number(process.env.BENCH_MESSAGES ?? 2000);
+const PROBES = Number(process.env.BENCH_PROBES ?? 50);
+const SEED = Number(process.env.BENCH_SEED ?? 20240601);
+/** Same batch size as the IMAP poller (src/mail/imap-poller.ts). */
+const CHUNK = 200;
+const TARGET_RATIO = 0.5;
+const TARGET_P50_MS = 1000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now();
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const mb = (bytes: number) => `${fmt(bytes / 1048576, 1)} MB`;
+const log = (msg: string) => console.log(`[bench ${fmt((now() - T0) / 1000, 1).padStart(5)} s] ${msg}`);
+const T0 = now();
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | null | undefined | false>, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+async function inboundCounts(g: Guichet): Promise<{ total: number; pending: number }> {
+  const row = await g.database.db
+    .selectFrom('inbound_message')
+    .select([
+      (eb) => eb.fn.countAll<number>().as('total'),
+      sql<number>`coalesce(sum(case when state = 'pending' then 1 else 0 end), 0)`.as('pending'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { total: Number(row.total), pending: Number(row.pending) };
+}
+
+const cleanups: Array<() => Promise<unknown>> = [];
+async function cleanup(): Promise<void> {
+  for (const fn of cleanups.splice(0).reverse()) await fn().catch((err) => console.error(`[bench] cleanup: ${(err as Error).message}`));
+}
+
+async function main(): Promise<void> {
+  const cpus = os.cpus();
+  log(`${COUNT} messages, ${PROBES} latency probes, seed ${SEED}; ${cpus.length} cores (${cpus[0]?.model.trim() ?? '?'}), Node ${process.version}`);
+
+  // ---- 0. peers and backlog ----
+  const dovecot: Dovecot = await startDovecot();
+  cleanups.push(() => dovecot.stop());
+  const sink: SmtpSink = await startSmtpSink();
+  cleanups.push(() => sink.close());
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'guichet-bench-'));
+  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+
+  let t = now();
+  const backlog = generateBacklog(COUNT, SEED);
+  const genMs = now() - t;
+  const replies = backlog.messages.filter((m) => m.kind === 'reply').length;
+  const withHtml = backlog.messages.filter((m) => m.html).length;
+  const withAttachment = backlog.messages.filter((m) => m.attachment > 0).length;
+  const sizes = backlog.messages.map((m) => m.raw.length).sort((a, b) => a - b);
+  log(
+    `backlog: ${mb(backlog.bytes)} in ${fmt(genMs)} ms; sizes p50 ${fmt(percentile(sizes, 50) / 1024, 1)} KB, ` +
+      `max ${fmt(sizes.at(-1)! / 1024)} KB; ${backlog.senders} senders, ${replies} replies, ${withHtml} HTML+text, ` +
+      `${withAttachment} with an attachment`,
+  );
+
+  // ---- 1. APPEND to mailbox A, then a server-side COPY to B (same messages, same UID order) ----
+  const BOX_A = 'bench-a';
+  const BOX_B = 'bench-b';
+  const BOX_LAT = 'bench-latency';
+  const admin: ImapFlow = await dovecot.connect();
+  cleanups.push(() => admin.logout().catch(() => admin.close()));
+  for (const box of [BOX_A, BOX_B, BOX_LAT]) await admin.mailboxCreate(box);
+  t = now();
+  for (const m of backlog.messages) {
+    const res = await admin.append(BOX_A, m.raw);
+    if (!res || !res.uid) throw new Error(`APPEND to ${BOX_A} returned no UID`);
+  }
+  const appendMs = now() - t;
+  const appendRate = COUNT / (appendMs / 1000);
+  log(`APPEND: ${COUNT} messages in ${fmt(appendMs)} ms = ${fmt(appendRate)} msg/s (${fmt(backlog.bytes / 1048576 / (appendMs / 1000), 1)} MB/s, one connection)`);
+  t = now();
+  await admin.mailboxOpen(BOX_A);
+  const copied = await admin.messageCopy('1:*', BOX_B);
+  if (!copied) throw new Error(`COPY ${BOX_A} → ${BOX_B} failed`);
+  await admin.mailboxClose();
+  const statusB = await admin.status(BOX_B, { messages: true });
+  if (!statusB || statusB.messages !== COUNT) throw new Error(`${BOX_B} holds ${statusB && statusB.messages} messages, expected ${COUNT}`);
+  log(`COPY to ${BOX_B}: ${fmt(now() - t)} ms`);
+
+  // ---- 2. (a) raw baseline: fetch by UID in chunks + simpleParser, nothing stored ----
+  const raw = await dovecot.connect();
+  cleanups.push(() => raw.logout().catch(() => raw.close()));
+  let fetchMs = 0;
+  let parseMs = 0;
+  let parsedCount = 0;
+  let parsedBytes = 0;
+  const tA = now();
+  await raw.mailboxOpen(BOX_A, { readOnly: true });
+  const uids = ((await raw.search({ all: true }, { uid: true })) || []).sort((a, b) => a - b);
+  if (uids.length !== COUNT) throw new Error(`${BOX_A} search found ${uids.length} UIDs, expected ${COUNT}`);
+  for (let i = 0; i < uids.length; i += CHUNK) {
+    let t1 = now();
+    const batch: Buffer[] = [];
+    for await (const m of raw.fetch(toSequenceSet(uids.slice(i, i + CHUNK)), { uid: true, source: true }, { uid: true })) {
+      if (m.source) batch.push(m.source);
+    }
+    fetchMs += now() - t1;
+    t1 = now();
+    for (const source of batch) {
+      const parsed = await simpleParser(source);
+      parsedBytes += source.length;
+      if (parsed.messageId) parsedCount++;
+    }
+    parseMs += now() - t1;
+  }
+  const aMs = now() - tA;
+  if (parsedCount !== COUNT) throw new Error(`baseline parsed ${parsedCount} messages with a Message-ID, expected ${COUNT}`);
+  const aRate = COUNT / (aMs / 1000);
+  log(`(a) raw fetch+parse: ${fmt(aMs)} ms = ${fmt(aRate)} msg/s (fetch ${fmt(fetchMs)} ms, parse ${fmt(parseMs)} ms, ${mb(parsedBytes)})`);
+  await raw.logout().catch(() => raw.close());
+
+  // ---- 3. (b) Guichet's full intake of BOX_B into a fresh SQLite file ----
+  const databaseUrl = `sqlite:${path.join(tmp, 'intake.db')}`;
+  const dataDir = path.join(tmp, 'data');
+  const imapBase = `imap://${encodeURIComponent(dovecot.user)}:${encodeURIComponent(dovecot.pass)}@127.0.0.1:${dovecot.port}`;
+  const g = await buildGuichet({ databaseUrl, imapUrl: `${imapBase}/${BOX_B}`, smtpUrl: sink.url, dataDir });
+  let gStopped = false;
+  cleanups.push(() => (gStopped ? Promise.resolve() : g.stop()));
+
+  // Time spent inside intake.handle() (store raw → parse → classify → apply); the poller calls it
+  // through the `intake` object, so wrapping the method sees every message.
+  let handleMs = 0;
+  const handle = g.intake.handle;
+  g.intake.handle = async (...args) => {
+    const t1 = now();
+    try {
+      return await handle(...args);
+    } finally {
+      handleMs += now() - t1;
+    }
+  };
+  // Event-loop lag while the intake runs: a long synchronous stretch anywhere shows up here.
+  let maxLag = 0;
+  let lastTick = now();
+  const lagTimer = setInterval(() => {
+    const t1 = now();
+    maxLag = Math.max(maxLag, t1 - lastTick - 50);
+    lastTick = t1;
+  }, 50);
+
+  const tB = now();
+  await g.start({ listen: false });
+  const startResolvedMs = now() - tB;
+  let lastReport = now();
+  await waitFor('every inbound row processed', 30 * 60_000, async () => {
+    const c = await inboundCounts(g);
+    if (now() - lastReport > 10_000) {
+      lastReport = now();
+      log(`   … ${c.total - c.pending}/${COUNT} processed`);
+    }
+    return c.total >= COUNT && c.pending === 0;
+  });
+  const bMs = now() - tB;
+  clearInterval(lagTimer);
+  const bRate = COUNT / (bMs / 1000);
+  const ratio = bRate / aRate;
+
+  const outcomes = await g.database.db
+    .selectFrom('inbound_message')
+    .select(['state', 'outcome', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy(['state', 'outcome'])
+    .execute();
+  const expectedTickets = COUNT - replies;
+  const ticketCount = Number((await g.database.db.selectFrom('ticket').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const outcomeText = outcomes.map((o) => `${o.state}/${o.outcome}: ${o.n}`).join(', ');
+  log(`(b) Guichet intake: ${fmt(bMs)} ms = ${fmt(bRate)} msg/s; start() resolved after ${fmt(startResolvedMs)} ms; inside intake.handle ${fmt(handleMs)} ms (${fmt((100 * handleMs) / bMs)} %); max event-loop lag ${fmt(maxLag)} ms`);
+  log(`    outcomes: ${outcomeText}; ${ticketCount} tickets (expected ${expectedTickets})`);
+  const sane = ticketCount === expectedTickets && outcomes.every((o) => o.state === 'processed');
+  if (!sane) log('    WARNING: outcomes differ from the generated backlog — figures are not comparable');
+
+  // Acknowledgements of the backlog: let the outbox drain before the latency phase.
+  const queued = async () => Number((await g.database.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const acks = await queued();
+  await waitFor(`${acks} acknowledgements at the sink`, 5 * 60_000, async () => sink.messages.length >= acks, 50);
+  const ackDrainMs = now() - tB;
+  log(`    ${acks} acknowledgements delivered to the sink ${fmt(ackDrainMs)} ms after start()`);
+  await g.stop();
+  gStopped = true;
+
+  // ---- 4. latency: Guichet idle on a fresh mailbox (same database, now holding the backlog) ----
+  const g2 = await buildGuichet({ databaseUrl, imapUrl: `${imapBase}/${BOX_LAT}`, smtpUrl: sink.url, dataDir });
+  let g2Stopped = false;
+  cleanups.push(() => (g2Stopped ? Promise.resolve() : g2.stop()));
+  await g2.start({ listen: false });
+  const sender = await dovecot.connect();
+  cleanups.push(() => sender.logout().catch(() => sender.close()));
+  const rnd = prng(SEED ^ 0x5eed);
+  const runId = `${process.pid}-${Date.now()}`;
+  const latencies: number[] = [];
+  sink.clear();
+  for (let k = 0; k < PROBES; k++) {
+    // Deliver only to an idle Guichet (its IMAP connection in IDLE), at a random moment after.
+    await waitFor('the poller to enter IDLE', 30_000, async () => g2.poller!.state().idle, 10);
+    await sleep(50 + Math.floor(rnd() * 250));
+    const probe = latencyMessage(k, runId);
+    const before = sink.messages.length;
+    const t1 = now();
+    await sender.append(BOX_LAT, probe.raw);
+    const [ack] = (await sink.waitFor(before + 1, 30_000)).slice(before);
+    const ms = now() - t1;
+    if (!ack || ack.header('in-reply-to') !== probe.messageId) {
+      throw new Error(`probe ${k}: the mail at the sink answers ${ack?.header('in-reply-to')}, expected ${probe.messageId}`);
+    }
+    latencies.push(ms);
+  }
+  const lat = [...latencies].sort((a, b) => a - b);
+  const [p50, p90, p99, max] = [percentile(lat, 50), percentile(lat, 90), percentile(lat, 99), lat.at(-1)!];
+  log(`latency APPEND → ack at sink (${PROBES}): p50 ${fmt(p50)} ms, p90 ${fmt(p90)} ms, p99 ${fmt(p99)} ms, max ${fmt(max)} ms, min ${fmt(lat[0]!)} ms`);
+  await g2.stop();
+  g2Stopped = true;
+
+  // ---- 5. summary ----
+  const rows: Array<[string, string, string]> = [
+    ['machine', `${cpus.length} cores, ${os.totalmem() > 0 ? fmt(os.totalmem() / 2 ** 30, 1) + ' GiB, ' : ''}Node ${process.version}`, ''],
+    ['backlog', `${COUNT} msgs, ${mb(backlog.bytes)}, ${replies} replies, ${withAttachment} attachments, ${withHtml} HTML`, ''],
+    ['IMAP APPEND', `${fmt(appendRate)} msg/s`, ''],
+    ['(a) fetch + simpleParser', `${fmt(aRate)} msg/s`, `${fmt(aMs / 1000, 2)} s`],
+    ['(b) Guichet → SQLite', `${fmt(bRate)} msg/s`, `${fmt(bMs / 1000, 2)} s`],
+    ['(b)/(a)', `${fmt(100 * ratio)} %`, ratio >= TARGET_RATIO ? 'PASS (≥ 50 %)' : 'MISS (< 50 %)'],
+    ['latency p50', `${fmt(p50)} ms`, p50 <= TARGET_P50_MS ? 'PASS (≤ 1 s)' : 'MISS (> 1 s)'],
+    ['latency p90 / p99 / max', `${fmt(p90)} / ${fmt(p99)} / ${fmt(max)} ms`, ''],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  console.log('');
+  console.log(`Guichet intake benchmark (${fmt((now() - T0) / 1000, 1)} s)`);
+  for (const [a, b, c] of rows) console.log(`  ${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd());
+  if (!sane) console.log('  WARNING: intake outcomes did not match the backlog (see above)');
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  console.error(`[bench] FAILED: ${(err as Error).stack ?? err}`);
+  code = 1;
+} finally {
+  await cleanup();
+}
+process.exit(code);
