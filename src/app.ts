@@ -14,7 +14,7 @@ import { createIntake, type Intake } from './mail/intake.ts';
 import { advanceCursor, lastHandledUid } from './mail/mailbox-cursor.ts';
 import { startSmtpIntake, type SmtpIntake } from './mail/smtp-intake.ts';
 import { createCaptureMailer, createSmtpMailer, type Mailer } from './notify/mailer.ts';
-import { createNotifier } from './notify/notifier.ts';
+import { createNotifier, type Notifier } from './notify/notifier.ts';
 import { createOutboxWorker, type OutboxWorker } from './notify/outbox-worker.ts';
 import { createRenderer } from './notify/render.ts';
 
@@ -26,6 +26,7 @@ export interface Guichet {
   config: Config;
   database: Db;
   intake: Intake;
+  notifier: Notifier;
   outbox: OutboxWorker;
   mailer: Mailer;
   http: ReturnType<typeof createHttpApp>;
@@ -70,6 +71,7 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
       supportAddresses: [config.support.address.toLowerCase()],
       tagPrefix: config.support.tagPrefix,
       defaultLanguage: config.defaultLanguage,
+      unknownSenders: config.intake.unknownSenders,
     },
     limits: config.limits,
     onMailQueued: () => outbox.kick(),
@@ -104,7 +106,7 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
   let retryJob: ReturnType<typeof cron.schedule> | null = null;
 
   return {
-    config, database, intake, outbox, mailer, http, poller,
+    config, database, intake, notifier, outbox, mailer, http, poller,
     async start(startOpts = {}) {
       retryJob = cron.schedule(config.outbox.retryCron, () => void outbox.runOnce(), { noOverlap: true });
       void outbox.runOnce();

@@ -11,6 +11,7 @@ commands:
   migrate         apply the database migrations and exit
   ingest          process one raw message read from standard input (for an MTA pipe)
   check-config    validate the configuration and print it with secrets hidden
+  contacts        list [--pending] | validate <email> | refuse <email> | block <email>
 `;
 
 async function readStdin(): Promise<Buffer> {
@@ -61,7 +62,12 @@ const loadApp = () => import('./app.ts');
 export async function main(argv: string[], log: Log = consoleLog): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      pending: { type: 'boolean' },
+      message: { type: 'string' },
+    },
     allowPositionals: true,
   });
   const command = positionals[0];
@@ -131,6 +137,10 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
       log('info', 'stopping');
       await guichet.stop();
       return 0;
+    }
+    case 'contacts': {
+      const { contactsCommand } = await import('./commands/contacts.ts');
+      return contactsCommand(config, positionals.slice(1).concat(values.pending ? ['--pending'] : []).concat(values.message ? ['--message', values.message] : []), (s) => process.stdout.write(s));
     }
     default:
       process.stderr.write(`guichet: unknown command "${command}"\n${USAGE}`);

@@ -81,6 +81,21 @@ export const configSchema = z
       .strict()
       .default({ maxMessageBytes: 25 * 1024 * 1024, maxAttachmentBytes: 15 * 1024 * 1024, acknowledgementsPerHour: 20 }),
     defaultLanguage: z.enum(['en', 'fr']).default('en'),
+    intake: z
+      .object({
+        /** Mail from an address of no known organisation: held until staff validate it, or accepted. */
+        unknownSenders: z.enum(['hold', 'accept']).default('hold'),
+      })
+      .strict()
+      .default({ unknownSenders: 'hold' }),
+    workflow: z
+      .object({
+        autoCloseDays: z.number().int().min(1).max(365).default(14),
+        autoCloseCron: cron.default('0 */15 * * * *'),
+        replyToClosed: z.enum(['new_ticket', 'reopen']).default('new_ticket'),
+      })
+      .strict()
+      .default({ autoCloseDays: 14, autoCloseCron: '0 */15 * * * *', replyToClosed: 'new_ticket' }),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -111,6 +126,7 @@ const ENV_KEYS = [
   'GUICHET_ADMIN_LISTEN',
   'GUICHET_API_TOKEN',
   'GUICHET_PUBLIC_URL',
+  'GUICHET_UNKNOWN_SENDERS',
 ] as const;
 
 type Env = Record<string, string | undefined>;
@@ -121,6 +137,8 @@ export function demoConfigInput(): Record<string, unknown> {
     support: { address: 'support@guichet.localhost', name: 'Guichet demo' },
     smtpIntake: { listen: '127.0.0.1:2525' },
     outbox: { captureDir: './data/sent' },
+    // The demo has no staff to validate accounts yet: anyone may open a ticket.
+    intake: { unknownSenders: 'accept' },
   };
 }
 
@@ -139,6 +157,7 @@ function applyEnv(input: Record<string, any>, env: Env): void {
   set(['admin', 'listen'], env.GUICHET_ADMIN_LISTEN);
   set(['admin', 'apiToken'], env.GUICHET_API_TOKEN);
   set(['publicUrl'], env.GUICHET_PUBLIC_URL);
+  set(['intake', 'unknownSenders'], env.GUICHET_UNKNOWN_SENDERS);
 }
 
 /** Validates a raw object (file content with env applied); throws ConfigError listing every problem. */

@@ -7,7 +7,7 @@ import type { Notifier } from '../notify/notifier.ts';
 import { languageOf } from '../notify/notifier.ts';
 import { addClientReply, mayWrite, openTicket, recordEvent, type AttachmentInput, type EntryInput, type Trx } from '../tickets/ticket-service.ts';
 import type { Classification } from './classify.ts';
-import { identifySender } from './identify.ts';
+import { identifySender, type UnknownSenders } from './identify.ts';
 import { extractReply } from './reply-text.ts';
 import { cleanSubject, routeMessage, type RouteLookups } from './route.ts';
 import { sanitizeEmailHtml } from './sanitize.ts';
@@ -17,6 +17,7 @@ export interface ApplySettings {
   supportAddresses: string[];
   tagPrefix: string;
   defaultLanguage: 'en' | 'fr';
+  unknownSenders: UnknownSenders;
 }
 
 export interface ApplyInput {
@@ -117,7 +118,7 @@ export async function applyMail(
       });
     }
 
-    const sender = await identifySender(trx, mail.from, now);
+    const sender = await identifySender(trx, mail.from, now, settings);
     const entry: EntryInput = {
       kind: 'email',
       authorContactId: sender.contact.id,
@@ -147,6 +148,18 @@ export async function applyMail(
     }
 
     const summary = cleanSubject(mail.subject, settings.tagPrefix) || '(no subject)';
+    if (sender.staffId === null && sender.contact.state !== 'active') {
+      // Held, never dropped: validating the contact replays this message into a ticket.
+      const { contact } = sender;
+      let queuedMail = false;
+      if (contact.state === 'pending' && !contact.notified_at) {
+        await deps.notifier.toContact(trx, contact, 'account-pending', { email: contact.email, originalSubject: summary, contactName: contact.name || undefined }, mail.messageId, now);
+        await trx.updateTable('contact').set({ notified_at: now.toISOString() }).where('id', '=', contact.id).execute();
+        queuedMail = true;
+      }
+      const why = contact.state === 'pending' ? 'awaiting account validation' : `contact ${contact.state}`;
+      return finish({ state: 'held', outcome: why, ticketNumber: null, contactId: contact.id, queuedMail });
+    }
     const watchers = [...mail.to, ...mail.cc]
       .map((a) => a.address)
       .filter((a) => !settings.supportAddresses.includes(a) && a !== mail.from!.address);

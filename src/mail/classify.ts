@@ -32,16 +32,20 @@ const BOUNCE_SUBJECT_RE = new RegExp(
   'i',
 );
 
-// Vacation and "I am away" subjects, matched at the start (after Re:/AW:/TR: …) so that a person
-// writing about "absence de facture" or an "out of office policy" is not taken for a responder.
-const SUBJECT_PREFIX = '^(?:\\[[^\\]]*\\]\\s*|(?:re|aw|sv|tr|fw|fwd|wg|vs|ref)\\s*:\\s*)*';
+// Vacation subjects, as a whole subject or a prefix ("Out of Office: …", "Réponse automatique : …")
+// after any Re:/AW:/TR:, so that a person writing about an "absence de facture" or an "out of office
+// policy" is not taken for a responder. Lotus-style "X is out of the office." may stand anywhere.
 const AUTO_REPLY_SUBJECT_RE = new RegExp(
-  SUBJECT_PREFIX +
-    '(?:out of (?:the )?office|automatic reply|auto[- ]?reply|auto[- ]?response|automatic response|autoreply|' +
-    'réponse automatique|reponse automatique|automatische antwort|respuesta automática|risposta automatica|' +
-    'automatisch antwoord|resposta automática|automatisk svar|autosvar|automatyczna odpowiedź|автоответ|' +
-    'автоматический ответ|absent du bureau|absence du bureau|abwesenheitsnotiz|fuera de la oficina|fuori sede|' +
-    '(?:absence|absent|abwesend|abwesenheit|ausente|assente|afwezig|vacation|on leave|congés?|frånvarande|fraværende)\\s*(?:[:：-]|$))',
+  '^(?:\\[[^\\]]*\\]\\s*|(?:re|aw|sv|tr|fw|fwd|wg|vs|ref)\\s*:\\s*)*(?:' +
+    [
+      'out of (?:the )?office', 'automatic reply', 'auto[- ]?reply', 'auto[- ]?response', 'automatic response',
+      'réponse automatique', 'reponse automatique', 'automatische antwort', 'respuesta automática', 'risposta automatica',
+      'automatisch antwoord', 'resposta automática', 'automatisk svar', 'autosvar', 'automatyczna odpowiedź',
+      'автоответ', 'автоматический ответ', 'absent du bureau', 'absence du bureau', 'abwesenheitsnotiz',
+      'fuera de la oficina', 'fuori sede', 'absence', 'absent', 'abwesend', 'abwesenheit', 'ausente', 'assente',
+      'afwezig', 'vacation', 'on leave', 'congés?', 'frånvarande', 'fraværende',
+    ].join('|') +
+    ')(?:\\s+auto-?reply)?\\s*(?:[:：(\\-–]|$)|\\bis out of (?:the )?office\\b|\\best absente? du bureau\\b',
   'i',
 );
 
@@ -111,7 +115,8 @@ export function classify(mail: ClassifiedMail, returnPath?: string | null): Clas
     return { kind: 'bounce', reason: 'delivery failure subject', ...bounceDetails(mail) };
   }
   // Amazon SES relays bounces, complaints and delivery notices as JSON through SNS.
-  const ses = /"notificationType"\s*:\s*"(Bounce|Complaint|Delivery)"/.exec(mail.text ?? '');
+  const fromAmazon = /@(?:[\w-]+\.)*amazon(?:aws|ses)\.com$/.test(fromAddress);
+  const ses = fromAmazon ? /"notificationType"\s*:\s*"(Bounce|Complaint|Delivery)"/.exec(mail.text ?? '') : null;
   if (ses) return { kind: 'bounce', reason: `ses ${ses[1]!.toLowerCase()}`, ...bounceDetails(mail) };
   if (automatic) return { kind: 'auto_reply', reason: `auto-submitted: ${autoSubmitted}` };
   if (/^auto[-_]?reply/.test(precedence)) return { kind: 'auto_reply', reason: `precedence: ${precedence}` };

@@ -3,6 +3,7 @@
 // message is durably recorded with an outcome; a message that cannot be processed is recorded as
 // failed with its reason and never stops the messages after it. It throws only when the raw bytes
 // could not be stored: the caller must then leave the message on the server and try again.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database, InboundState } from '../db/schema.ts';
@@ -120,7 +121,22 @@ export function createIntake(opts: IntakeOptions) {
     }
   }
 
-  return { handle };
+  /**
+   * Runs a stored message through the pipeline again (held mail once its sender is validated,
+   * failed mail after a fix). The raw bytes on disk are the source of truth.
+   */
+  async function replay(inboundId: number): Promise<IntakeResult> {
+    const row = await opts.db.selectFrom('inbound_message').selectAll().where('id', '=', inboundId).executeTakeFirstOrThrow();
+    const raw = await readFile(path.join(rawDir, row.raw_path));
+    await opts.db
+      .updateTable('inbound_message')
+      .set({ state: 'pending', outcome: null, processed_at: null })
+      .where('id', '=', inboundId)
+      .execute();
+    return handle(raw, { mailbox: row.mailbox, uidValidity: row.uid_validity, uid: row.uid });
+  }
+
+  return { handle, replay };
 }
 
 export type Intake = ReturnType<typeof createIntake>;

@@ -26,9 +26,9 @@ const WROTE_END_RE = new RegExp(`(?:${WROTE})\\s*[:：]$`, 'iu');
 const EMAIL_WROTE_RE = new RegExp(`@[^\\s]+.{0,100}${B}(?:${WROTE})${E}.{0,80}[:：]$`, 'iu');
 const EMAIL_RE = /[^\s<>()"'[\]]+@[^\s<>()"'[\]]+\.[a-z]{2,}/i;
 const DATE_RE = /\d{1,2}[:.h]\d{2}|\b(?:19|20)\d{2}\b|\d{4}年/;
-const CITED_RE = /^\s*(?:>|\||[A-Z]{1,3}>)/;
 // Supercite-style quotes carry the author's initials: "JD> …".
 const QUOTED_RE = /^\s*(?:>|[A-Z]{1,3}>(?:\s|$|>))/;
+const CITED_RE = /^\s*(?:>|\||[A-Z]{1,3}>)/;
 
 // Separators clients write above an included or forwarded message.
 const SEPARATOR_RE = new RegExp(
@@ -68,6 +68,7 @@ const DEVICE_RES = [
 ].map((re) => new RegExp(re, 'iu'));
 
 const blank = (l: string | undefined) => l === undefined || l.trim() === '';
+const tidy = (lines: string[]) => lines.map((l) => l.trimEnd()).join('\n').trim();
 
 function isDeviceLine(line: string, strict = false): boolean {
   const t = line.trim();
@@ -90,15 +91,14 @@ function isAttribution(s: string, next: string | undefined): boolean {
   return EMAIL_RE.test(s) && DATE_RE.test(s) && /(?:>|\)|\]|@\S+)\s*[:：]$/.test(s);
 }
 
-/** End (exclusive) of an attribution line starting at i, which clients wrap over up to 4 lines. */
+/** End (exclusive) of an attribution starting at line i, which clients wrap over up to 4 lines. */
 function attributionEnd(lines: string[], i: number): number {
   const first = lines[i]!.trim();
   const opener = OPENER_RE.test(first);
   // A wrapped attribution starts with its opener, a date or an address, never a finished sentence.
   const canWrap = (opener || DATE_RE.test(first) || EMAIL_RE.test(first)) && !/\p{L}{2}[.!?]$/u.test(first);
   let joined = '';
-  let parts = 0;
-  for (let j = i; j < Math.min(lines.length, i + 6) && parts < 4; j++) {
+  for (let j = i, parts = 0; j < Math.min(lines.length, i + 6) && parts < 4; j++) {
     const part = lines[j]!.trim();
     if (part === '' && opener && canWrap) continue;
     if (part === '' || (j > i && (!canWrap || OPENER_RE.test(part) || (part.startsWith('>') && part.length > 20)))) break;
@@ -154,6 +154,19 @@ function skipQuote(lines: string[], j: number): number {
   return j;
 }
 
+/** Drops the trailing quote, signature block, device lines and rules below what the person wrote. */
+function finish(lines: string[]): string[] {
+  const out = lines.slice();
+  const drop = (l: string) => blank(l) || QUOTED_RE.test(l) || isDeviceLine(l) || /^[\s\-_=*#~+.·•ᐧ\u200b]+$/.test(l);
+  // "-- " is the standard signature delimiter; a bare "--" or a rule only near the end.
+  let sig = out.indexOf('-- ');
+  if (sig < 0) sig = out.findIndex((l, i) => i >= out.length - 15 && /^(?:--|_{2,})\s*$/.test(l));
+  if (sig >= 0) out.length = sig;
+  while (out.length > 0 && drop(out.at(-1)!)) out.pop();
+  while (out.length > 0 && blank(out[0])) out.shift();
+  return out;
+}
+
 /**
  * After an attribution: 'inline' when new text follows its quote and more quotes follow that text
  * (answers between the questions), 'below' when one quote is followed by text (a bottom-post),
@@ -170,25 +183,11 @@ function answerAfter(lines: string[], end: number): 'inline' | 'below' | null {
   return rest.some((l) => QUOTED_RE.test(l)) ? 'inline' : 'below';
 }
 
-/** Drops the trailing quote, signature block, device lines and rules below what the person wrote. */
-function finish(lines: string[]): string[] {
-  const out = lines.slice();
-  const drop = (l: string) => blank(l) || QUOTED_RE.test(l) || isDeviceLine(l) || /^[\s\-_=*#~+.·•ᐧ\u200b]+$/.test(l);
-  // "-- " is the standard signature delimiter; a bare "--" or a rule only near the end.
-  let sig = out.indexOf('-- ');
-  if (sig < 0) sig = out.findIndex((l, i) => i >= out.length - 15 && /^(?:--|_{2,})\s*$/.test(l));
-  if (sig >= 0) out.length = sig;
-  while (out.length > 0 && drop(out.at(-1)!)) out.pop();
-  while (out.length > 0 && blank(out[0])) out.shift();
-  return out;
-}
-
 /** Keeps the lines above the first cut, stepping over attributions of inline answers. */
 function reply(lines: string[]): { kept: string[]; cut: Cut | null } {
   const kept: string[] = [];
   let written = false;
-  let i = 0;
-  for (;;) {
+  for (let i = 0; ; ) {
     const cut = findCut(lines, i);
     const slice = lines.slice(i, cut ? cut.start : lines.length);
     kept.push(...slice);
@@ -199,8 +198,6 @@ function reply(lines: string[]): { kept: string[]; cut: Cut | null } {
     i = answer === 'below' && !written ? skipQuote(lines, cut.end) : cut.end;
   }
 }
-
-const tidy = (lines: string[]) => lines.map((l) => l.trimEnd()).join('\n').trim();
 
 /**
  * Clients that hard-wrap after quoting leave the tail of a long quoted line unmarked between two
@@ -226,15 +223,15 @@ export function extractReply(text: string): string {
   let j = top.cut.end;
   while (j < lines.length && blank(lines[j])) j++;
   if (top.cut.kind === 'separator' && HEADER_LINE_RE.test(lines[j] ?? '')) while (!blank(lines[j])) j++;
-  j = skipQuote(lines, j);
-  const bottom = tidy(finish(reply(lines.slice(j)).kept));
-  return bottom || normalised.trim();
+  return tidy(finish(reply(lines.slice(skipQuote(lines, j))).kept)) || normalised.trim();
 }
-const BLOCK_TAGS = new Set(
-  'address article aside blockquote body center dd div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section table tbody tfoot thead tr ul'.split(' '),
+
+const tags = (list: string) => new Set(list.split(' '));
+const BLOCK_TAGS = tags(
+  'address article aside blockquote body center dd div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section table tbody tfoot thead tr ul',
 );
-const PARAGRAPH_TAGS = new Set('blockquote h1 h2 h3 h4 h5 h6 ol p pre table ul'.split(' '));
-const SKIPPED_TAGS = new Set('head noscript object script style svg template title'.split(' '));
+const PARAGRAPH_TAGS = tags('blockquote h1 h2 h3 h4 h5 h6 ol p pre table ul');
+const SKIPPED_TAGS = tags('head noscript object script style svg template title');
 
 /**
  * Readable text from an HTML body: blocks and `<br>` become line breaks, `<blockquote>` content is
@@ -256,9 +253,9 @@ export function htmlToText(html: string): string {
     if (line === '') lineDepth = depth;
     line += text;
   };
-  const block = (paragraph: boolean) => {
+  const block = (name: string) => {
     if (line !== '') flush();
-    if (paragraph && out.length > 0 && out.at(-1) !== '') out.push('');
+    if (PARAGRAPH_TAGS.has(name) && out.length > 0 && out.at(-1) !== '') out.push('');
   };
   const parser = new Parser(
     {
@@ -267,7 +264,7 @@ export function htmlToText(html: string): string {
         if (skip > 0) return;
         // Every <br> ends a line, an empty one too: "<div><br></div>" is how clients write a blank line.
         if (name === 'br') return flush();
-        if (BLOCK_TAGS.has(name)) block(PARAGRAPH_TAGS.has(name));
+        if (BLOCK_TAGS.has(name)) block(name);
         if (name === 'blockquote') depth++;
         if (name === 'pre') pre++;
         if (name === 'li') add('- ');
@@ -276,7 +273,7 @@ export function htmlToText(html: string): string {
       onclosetag(name) {
         if (SKIPPED_TAGS.has(name)) skip = Math.max(0, skip - 1);
         if (skip > 0) return;
-        if (BLOCK_TAGS.has(name)) block(PARAGRAPH_TAGS.has(name));
+        if (BLOCK_TAGS.has(name)) block(name);
         if (name === 'blockquote') depth = Math.max(0, depth - 1);
         if (name === 'pre') pre = Math.max(0, pre - 1);
       },
@@ -295,6 +292,6 @@ export function htmlToText(html: string): string {
   );
   parser.write(html);
   parser.end();
-  block(false);
+  if (line !== '') flush();
   return out.join('\n').replace(/\n{3,}/g, '\n\n').trim();
 }
