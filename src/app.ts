@@ -17,6 +17,7 @@ import { createCaptureMailer, createSmtpMailer, type Mailer } from './notify/mai
 import { createNotifier, type Notifier } from './notify/notifier.ts';
 import { createOutboxWorker, type OutboxWorker } from './notify/outbox-worker.ts';
 import { createRenderer } from './notify/render.ts';
+import type { ChangeDeps } from './tickets/change-ticket.ts';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../templates/', import.meta.url));
 
@@ -63,15 +64,23 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
     defaultLanguage: config.defaultLanguage,
     maxAcknowledgementsPerHour: config.limits.acknowledgementsPerHour,
   });
+  const changeDeps: ChangeDeps = {
+    notifier,
+    supportAddress: config.support.address,
+    tagPrefix: config.support.tagPrefix,
+    autoCloseDays: config.workflow.autoCloseDays,
+  };
   const intake = createIntake({
     db: database.db,
     dataDir: config.dataDir,
     notifier,
+    change: changeDeps,
     settings: {
       supportAddresses: [config.support.address.toLowerCase()],
       tagPrefix: config.support.tagPrefix,
       defaultLanguage: config.defaultLanguage,
       unknownSenders: config.intake.unknownSenders,
+      replyToClosed: config.workflow.replyToClosed,
     },
     limits: config.limits,
     onMailQueued: () => outbox.kick(),
@@ -99,6 +108,7 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
     db: database.db,
     apiToken: config.admin.apiToken,
     health: { mailbox: () => (poller ? poller.state() : null) },
+    actions: { db: database.db, change: changeDeps, onMailQueued: () => outbox.kick() },
   });
 
   let server: ServerType | null = null;

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { createTicketActions, type TicketActionDeps } from './ticket-actions.ts';
 
 function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -12,7 +13,7 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function createApi(deps: { db: Kysely<Database>; apiToken: string | null }) {
+export function createApi(deps: { db: Kysely<Database>; apiToken: string | null; actions: TicketActionDeps }) {
   const api = new Hono();
 
   api.use('*', async (c, next) => {
@@ -83,5 +84,6 @@ export function createApi(deps: { db: Kysely<Database>; apiToken: string | null 
     });
   });
 
+  api.route('/', createTicketActions(deps.actions));
   return api;
 }

@@ -5,13 +5,14 @@ import { HTTPException } from 'hono/http-exception';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { createApi } from './api.ts';
+import type { TicketActionDeps } from './ticket-actions.ts';
 
 export interface HealthSource {
   /** The mailbox side: null when Guichet reads no IMAP mailbox (pipe or SMTP intake only). */
   mailbox(): { connected: boolean; idle: boolean; lastError: string | null; lastPollAt: Date | null } | null;
 }
 
-export function createHttpApp(deps: { db: Kysely<Database>; apiToken: string | null; health: HealthSource }) {
+export function createHttpApp(deps: { db: Kysely<Database>; apiToken: string | null; health: HealthSource; actions: TicketActionDeps }) {
   const app = new Hono();
 
   app.get('/healthz', async (c) => {

@@ -5,7 +5,10 @@ import type { Kysely } from 'kysely';
 import type { Database, InboundMessage, InboundState } from '../db/schema.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { languageOf } from '../notify/notifier.ts';
-import { addClientReply, mayWrite, openTicket, recordEvent, type AttachmentInput, type EntryInput, type Trx } from '../tickets/ticket-service.ts';
+import type { ChangeDeps } from '../tickets/change-ticket.ts';
+import { mayWrite, recordEvent, type AttachmentInput, type EntryInput, type Trx } from '../tickets/ticket-service.ts';
+import { fileNewTicket } from './file-new-ticket.ts';
+import { fileReply } from './file-reply.ts';
 import type { Classification } from './classify.ts';
 import { identifySender, type UnknownSenders } from './identify.ts';
 import { extractReply } from './reply-text.ts';
@@ -18,6 +21,7 @@ export interface ApplySettings {
   tagPrefix: string;
   defaultLanguage: 'en' | 'fr';
   unknownSenders: UnknownSenders;
+  replyToClosed: 'new_ticket' | 'reopen';
 }
 
 export interface ApplyInput {
@@ -60,7 +64,7 @@ function lookups(trx: Trx): RouteLookups {
 
 export async function applyMail(
   db: Kysely<Database>,
-  deps: { notifier: Notifier; settings: ApplySettings; now: Date },
+  deps: { notifier: Notifier; change: ChangeDeps; settings: ApplySettings; now: Date },
   input: ApplyInput,
 ): Promise<Outcome> {
   const { mail, inbound, classification } = input;
@@ -132,22 +136,42 @@ export async function applyMail(
       attachments: input.attachments,
     };
 
+    const summary = (cleanSubject(mail.subject, settings.tagPrefix) || '(no subject)').slice(0, 250);
+    const contactId = sender.contact.id;
+    let linkedTo: number | null = null;
+
     if (route.kind === 'reply') {
       const ticket = await trx.selectFrom('ticket').selectAll().where('number', '=', route.number).executeTakeFirstOrThrow();
-      if (!(await mayWrite(trx, ticket, sender))) {
+      if (sender.contact.state === 'blocked' || !(await mayWrite(trx, ticket, sender))) {
         return finish({
           state: 'quarantined',
           outcome: `sender ${mail.from.address} may not write on ticket #${ticket.number}`,
           ticketNumber: ticket.number,
           ticketId: ticket.id,
-          contactId: sender.contact.id,
+          contactId,
         });
       }
-      const created = await addClientReply(trx, ticket, { ...entry, text: extractReply(input.bodyText) }, now);
-      return finish({ state: 'processed', outcome: 'comment', ticketNumber: ticket.number, ticketId: ticket.id, entryId: created.id, contactId: sender.contact.id });
+      const filed = await fileReply(
+        trx,
+        { change: deps.change, replyToClosed: settings.replyToClosed },
+        { ticket, entry, replyText: extractReply(input.bodyText), staffId: sender.staffId, contactId },
+        now,
+      );
+      if (filed.kind === 'comment') {
+        return finish({
+          state: 'processed',
+          outcome: filed.action ? `comment (${filed.action})` : 'comment',
+          ticketNumber: filed.ticket.number,
+          ticketId: filed.ticket.id,
+          entryId: filed.entryId,
+          contactId,
+          queuedMail: filed.queuedMail,
+        });
+      }
+      // A reply to a closed ticket starts a new one that points back at it.
+      linkedTo = filed.closed.number;
     }
 
-    const summary = cleanSubject(mail.subject, settings.tagPrefix) || '(no subject)';
     if (sender.staffId === null && sender.contact.state !== 'active') {
       // Held, never dropped: validating the contact replays this message into a ticket.
       const { contact } = sender;
@@ -158,28 +182,41 @@ export async function applyMail(
         queuedMail = true;
       }
       const why = contact.state === 'pending' ? 'awaiting account validation' : `contact ${contact.state}`;
-      return finish({ state: 'held', outcome: why, ticketNumber: null, contactId: contact.id, queuedMail });
+      return finish({ state: 'held', outcome: why, ticketNumber: null, contactId, queuedMail });
     }
+
     const watchers = [...mail.to, ...mail.cc]
       .map((a) => a.address)
-      .filter((a) => !settings.supportAddresses.includes(a) && a !== mail.from!.address);
-    const { ticket, entry: first } = await openTicket(
+      .filter((a) => !settings.supportAddresses.includes(a) && !isPlusOf(a, settings.supportAddresses) && a !== mail.from!.address);
+    const opened = await fileNewTicket(
       trx,
+      { notifier: deps.notifier, supportAddresses: settings.supportAddresses },
       {
-        reporter: sender.contact,
-        summary: summary.slice(0, 250),
+        mail, sender, summary, watchers, linkedTo,
+        bodyText: linkedTo !== null ? extractReply(input.bodyText) : input.bodyText.trim(),
+        entry,
         language: languageOf(sender.contact, settings.defaultLanguage),
-        watchers,
-        first: { ...entry, text: input.bodyText.trim() },
+        unknownTag: route.kind === 'new' ? route.unknownTag : null,
       },
       now,
     );
-    const queued = await deps.notifier.ticketReceived(
-      trx,
-      { ticket, reporter: sender.contact, answering: mail.messageId, unknownTag: route.unknownTag },
-      now,
-    );
-    return finish({ state: 'processed', outcome: 'ticket', ticketNumber: ticket.number, ticketId: ticket.id, entryId: first.id, contactId: sender.contact.id, queuedMail: queued });
+    return finish({
+      state: 'processed',
+      outcome: linkedTo !== null ? `ticket (follows closed #${linkedTo})` : 'ticket',
+      ticketNumber: opened.ticketNumber,
+      ticketId: opened.ticketId,
+      entryId: opened.entryId,
+      contactId,
+      queuedMail: opened.queuedMail,
+    });
+  });
+}
+
+/** `support+shop@…` is ours too: never a watcher. */
+function isPlusOf(address: string, supportAddresses: string[]): boolean {
+  return supportAddresses.some((s) => {
+    const [local, domain] = s.split('@');
+    return address.startsWith(`${local}+`) && address.endsWith(`@${domain}`);
   });
 }
 

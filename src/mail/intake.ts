@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database, InboundState } from '../db/schema.ts';
 import type { Notifier } from '../notify/notifier.ts';
+import type { ChangeDeps } from '../tickets/change-ticket.ts';
 import type { AttachmentInput } from '../tickets/ticket-service.ts';
 import { applyMail, type ApplySettings } from './apply.ts';
 import { classify } from './classify.ts';
@@ -20,6 +21,7 @@ export interface IntakeOptions {
   db: Kysely<Database>;
   dataDir: string;
   notifier: Notifier;
+  change: ChangeDeps;
   settings: ApplySettings;
   limits: { maxMessageBytes: number; maxAttachmentBytes: number };
   /** Called after a commit that queued mail. */
@@ -107,7 +109,7 @@ export function createIntake(opts: IntakeOptions) {
       const returnPath = mail.headers['return-path'] ?? null;
       const outcome = await applyMail(
         opts.db,
-        { notifier: opts.notifier, settings: opts.settings, now: now() },
+        { notifier: opts.notifier, change: opts.change, settings: opts.settings, now: now() },
         { inbound: row, mail, bodyText, classification: classify(mail, returnPath), attachments: stored },
       );
       if (outcome.queuedMail) opts.onMailQueued?.();

@@ -24,6 +24,13 @@ const OPENER_RE = new RegExp(`^(?:${OPENER})${E}`, 'iu');
 const OPENER_HEADER_RE = new RegExp(`^(?:${OPENER})\\s.{0,400}?(?:${WROTE})${E}.{0,200}[:：]$`, 'iu');
 const WROTE_END_RE = new RegExp(`(?:${WROTE})\\s*[:：]$`, 'iu');
 const EMAIL_WROTE_RE = new RegExp(`@[^\\s]+.{0,100}${B}(?:${WROTE})${E}.{0,80}[:：]$`, 'iu');
+// Lotus Notes' "Name wrote on 03/02/2020 10:00:", Horde's "Quoting Name <name@…>:", and Android's
+// "---- Name wrote ----".
+const WROTE_ON_RE = new RegExp(
+  `${B}(?:${WROTE}) (?:on|le|am|el|il|op) .{0,60}\\d.{0,20}[:：]$|^(?:Quoting|Citation de|Zitat von|Cita de) .{1,200}[:：]$|` +
+    `^-{2,}.{1,200}${B}(?:${WROTE})\\s*-{2,}$`,
+  'iu',
+);
 const EMAIL_RE = /[^\s<>()"'[\]]+@[^\s<>()"'[\]]+\.[a-z]{2,}/i;
 const DATE_RE = /\d{1,2}[:.h]\d{2}|\b(?:19|20)\d{2}\b|\d{4}年/;
 // Supercite-style quotes carry the author's initials: "JD> …".
@@ -32,9 +39,10 @@ const CITED_RE = /^\s*(?:>|\||[A-Z]{1,3}>)/;
 
 // Separators clients write above an included or forwarded message.
 const SEPARATOR_RE = new RegExp(
-  '^[-=_*\\s]*-{2,}[-=\\s]*(?:original|origine|forward|transf|weitergeleitet|urspr|oprindelig|opprinnelig|ursprungligt|' +
+  '^[-=_*\\s]*-{2,}[-=\\s]*(?:[^\\s-]+ ){0,2}(?:original|origine|forward|transf|weitergeleitet|urspr|oprindelig|opprinnelig|ursprungligt|' +
     'reenviado|inoltrato|encaminhad|doorgestuurd|oorspronkelijk|message|nachricht|mensaje|messaggio|mensagem|bericht|' +
-    'besked|meddelelse|melding|meddelande|wiadomo|сообщение|повідомлення|viesti|üzenet|zpráva|správa|mesaj|邮件|メッセージ|메시지)' +
+    'besked|meddelelse|melding|meddelande|wiadomo|сообщение|повідомлення|viesti|üzenet|zpráva|správa|mesaj|ileti|μήνυμα|' +
+    '邮件|メッセージ|메시지)' +
     '.{0,60}?-{2,}[-=_*\\s]*$|^(?:Begin forwarded message|Début du message (?:réexpédié|transféré)|Anfang der ' +
     'weitergeleiteten (?:Nachricht|E-Mail)|Inizio messaggio inoltrato|Comienzo del mensaje reenviado|Início da mensagem ' +
     'reencaminhada|Begin doorgestuurd bericht|Vidarebefordrat meddelande|Videresendt meddelelse)\\s*:?$',
@@ -43,10 +51,11 @@ const SEPARATOR_RE = new RegExp(
 const RULE_RE = /^\s*\**\s*(?:_{5,}|-{5,}|={4,})\s*\**\s*$/;
 
 // Header names of an included message: the From-like ones open a block, the others confirm it.
-const FROM_KEYS = 'From|De|Von|Van|Da|Od|Fra|Från|Frá|Lähettäjä|Feladó|От|Від|Kimden|Expéditeur|Absender|Remitente|Mittente|Afzender|Nadawca|差出人|发件人|寄件者|보낸 사람';
+const FROM_KEYS =
+  'From|De|Von|Van|Da|Od|Fra|Från|Frá|Lähettäjä|Feladó|От|Від|Kimden|Expéditeur|Absender|Remitente|Mittente|Afzender|Nadawca|Από|差出人|发件人|寄件者|보낸 사람';
 const OTHER_KEYS =
-  'Sent|Date|To|Subject|Cc|Reply-To|Envoyé|Objet|Sujet|À|A|Copie à|Message du|Gesendet|Datum|An|Betreff|Enviado|' +
-  'Enviada|Fecha|Para|Asunto|Inviato|Data|Oggetto|Verzonden|Aan|Onderwerp|Wysłano|Do|Temat|Sendt|Til|Emne|Dato|' +
+  'Sent|Date|To|Subject|Cc|Reply-To|Envoyé|Objet|Sujet|À|A|Copie à|Message du|Gesendet|Datum|An|Betreff|' +
+  'Enviad[oa](?: (?:em|el))?|Fecha|Para|Asunto|Assunto|Απεστάλη|Προς|Θέμα|Inviato|Data|Oggetto|Verzonden|Aan|Onderwerp|Wysłano|Do|Temat|Sendt|Til|Emne|Dato|' +
   'Skickat|Till|Ämne|Отправлено|Кому|Тема|Дата|Надіслано|Lähetetty|Vastaanottaja|Aihe|Päivämäärä|Elküldve|' +
   'Címzett|Tárgy|Dátum|Gönderildi|Kime|Konu|Odesláno|Komu|Předmět|送信日時|宛先|件名|日期|收件人|主题|发送时间|받는 사람|제목|날짜';
 const FROM_LINE_RE = new RegExp(`^[*\\s]*(?:${FROM_KEYS})\\s*\\*?\\s*[:：]`, 'iu');
@@ -82,10 +91,10 @@ function isAttribution(s: string, next: string | undefined): boolean {
   if (s.length < 6 || s.length > 600) return false;
   // A wrapped attribution's own tail ("> wrote:", ">:") is not the quote it introduces.
   const cited = next !== undefined && CITED_RE.test(next) && !/^>\s*\S*\s*[:：]$/.test(next.trim());
-  if (!/[:：]$/.test(s)) return cited && EMAIL_RE.test(s) && DATE_RE.test(s) && s.length < 200;
+  if (!/[:：]$/.test(s)) return WROTE_ON_RE.test(s) || (cited && EMAIL_RE.test(s) && DATE_RE.test(s) && s.length < 200);
   // "On Monday I wrote the following:" is prose; a real attribution has a date, an address or a quote.
   if (OPENER_HEADER_RE.test(s) && (cited || /\d/.test(s) || EMAIL_RE.test(s))) return true;
-  if (EMAIL_WROTE_RE.test(s)) return true;
+  if (EMAIL_WROTE_RE.test(s) || WROTE_ON_RE.test(s)) return true;
   if (WROTE_END_RE.test(s)) return cited || EMAIL_RE.test(s) || DATE_RE.test(s);
   // Gmail's locale-neutral form: "2017-11-24 16:32 GMT+01:00 Name <name@example.com>:".
   return EMAIL_RE.test(s) && DATE_RE.test(s) && /(?:>|\)|\]|@\S+)\s*[:：]$/.test(s);

@@ -4,7 +4,7 @@
 import type { Transaction } from 'kysely';
 import type { Contact, Database, Entry, EntryKind, Ticket } from '../db/schema.ts';
 import { nextTicketNumber } from './numbering.ts';
-import { DEFAULTS } from './values.ts';
+import { DEFAULTS, type Priority, type TicketType } from './values.ts';
 
 export type Trx = Transaction<Database>;
 
@@ -36,6 +36,7 @@ export interface OpenTicketInput {
   language: string;
   watchers: string[];
   first: EntryInput;
+  fields?: { type?: TicketType; priority?: Priority; visibility?: 'public' | 'private'; projectId?: number | null; productIds?: number[]; linkedTo?: number | null };
 }
 
 export async function recordEvent(
@@ -109,16 +110,17 @@ export async function openTicket(trx: Trx, input: OpenTicketInput, now: Date): P
     .insertInto('ticket')
     .values({
       number,
-      project_id: null,
-      type: DEFAULTS.type,
-      priority: DEFAULTS.priority,
+      project_id: input.fields?.projectId ?? null,
+      type: input.fields?.type ?? DEFAULTS.type,
+      priority: input.fields?.priority ?? DEFAULTS.priority,
+      linked_to: input.fields?.linkedTo ?? null,
       status: DEFAULTS.status,
       resolution: DEFAULTS.resolution,
       summary: input.summary,
       description: input.first.text,
       reporter_id: input.reporter.id,
       organisation_id: input.reporter.organisation_id,
-      visibility: 'public',
+      visibility: input.fields?.visibility ?? 'public',
       awaiting: 'staff',
       language: input.language,
       created_at: at,
@@ -127,6 +129,9 @@ export async function openTicket(trx: Trx, input: OpenTicketInput, now: Date): P
     .returningAll()
     .executeTakeFirstOrThrow();
   const entry = await addEntry(trx, ticket.id, input.first, now);
+  if (input.fields?.productIds?.length) {
+    await trx.insertInto('ticket_product').values(input.fields.productIds.map((product_id) => ({ ticket_id: ticket.id, product_id }))).execute();
+  }
   const watchers = [...new Set(input.watchers.map((w) => w.toLowerCase()))].filter((w) => w !== input.reporter.email);
   if (watchers.length) {
     await trx.insertInto('ticket_watcher').values(watchers.map((email) => ({ ticket_id: ticket.id, email }))).execute();

@@ -3,6 +3,9 @@
 // Replies carry `Re: [#N]` for a ticket that an earlier message in the same backlog opens, from that
 // ticket's reporter: Guichet numbers tickets 1, 2, 3… in UID order on a fresh database.
 
+import { fork } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
 export const SUPPORT_ADDRESS = 'support@help.example.test';
 
 /** mulberry32: tiny, fast, good enough to pick words and sizes. */
@@ -256,4 +259,79 @@ export function latencyMessage(k: number, runId: string): { raw: Buffer; message
     '',
   ].join('\r\n');
   return { raw: Buffer.from(raw, 'utf8'), messageId };
+}
+
+// ---- the SMTP sink in a child process ----
+// The sink (tests/support/smtp-sink.ts) parses every captured message with mailparser; in the
+// benchmark's own process that work would run on Guichet's event loop and be billed to Guichet.
+// A real MTA is another process too, so the benchmark runs the sink in one and hears of each capture
+// over IPC (arrival stamped in the parent, so a latency includes the IPC hop, well under 1 ms).
+
+export interface RemoteSink {
+  url: string;
+  /** Captures so far, in arrival order. */
+  captures: Array<{ at: number; inReplyTo: string; bytes: number }>;
+  /** Resolves once `count` captures arrived; rejects after timeoutMs. */
+  waitFor(count: number, timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startSinkProcess(): Promise<RemoteSink> {
+  const child = fork(fileURLToPath(import.meta.url), ['smtp-sink'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const captures: RemoteSink['captures'] = [];
+  const waiters = new Set<() => void>();
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve(), waiters.forEach((w) => w()))));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`SMTP sink process exited with ${code} before it was ready`)));
+    child.on('message', (m: { type: string; url?: string; inReplyTo?: string; bytes?: number }) => {
+      if (m.type === 'ready') resolve(m.url!);
+      else if (m.type === 'mail') {
+        captures.push({ at: performance.now(), inReplyTo: m.inReplyTo ?? '', bytes: m.bytes ?? 0 });
+        waiters.forEach((w) => w());
+      }
+    });
+  });
+  return {
+    url,
+    captures,
+    waitFor(count, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (captures.length >= count) done(resolve);
+          else if (exited) done(() => reject(new Error('SMTP sink process exited')));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`SMTP sink: expected ${count} messages, got ${captures.length}`))), timeoutMs);
+        const done = (f: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          f();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async close() {
+      if (!exited) child.kill('SIGTERM');
+      await exit;
+    },
+  };
+}
+
+async function sinkChild(): Promise<void> {
+  const { startSmtpSink } = await import('../support/smtp-sink.ts');
+  const sink = await startSmtpSink();
+  const stop = () => void sink.close().finally(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('disconnect', stop);
+  process.send!({ type: 'ready', url: sink.url });
+  for (;;) {
+    await sink.waitFor(1, 86_400_000);
+    const batch = sink.messages.splice(0);
+    for (const m of batch) process.send!({ type: 'mail', inReplyTo: m.header('in-reply-to'), bytes: m.raw.length });
+  }
+}
+
+if (process.argv[2] === 'smtp-sink' && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.send) {
+  await sinkChild();
 }

@@ -52,6 +52,7 @@ describe.each(engines)('guichet ingest on $name', (engine) => {
       dataDir: './data',
       support: { address: SUPPORT },
       smtp: { url: sink.url },
+      intake: { unknownSenders: 'accept' },
     }));
     const mail = clientMail({ subject: 'Piped in', body: 'Delivered by the MTA' });
 
