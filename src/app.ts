@@ -9,6 +9,7 @@ import { supportDomain, type Config } from './config.ts';
 import { openDatabase, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createHttpApp } from './http/app.ts';
+import { autoCloseResolved } from './jobs/auto-close.ts';
 import { createImapPoller, type ImapPoller } from './mail/imap-poller.ts';
 import { createIntake, type Intake } from './mail/intake.ts';
 import { advanceCursor, lastHandledUid } from './mail/mailbox-cursor.ts';
@@ -113,12 +114,18 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
 
   let server: ServerType | null = null;
   let smtp: SmtpIntake | null = null;
-  let retryJob: ReturnType<typeof cron.schedule> | null = null;
+  let jobs: Array<ReturnType<typeof cron.schedule>> = [];
+  const now = opts.now ?? (() => new Date());
 
   return {
     config, database, intake, notifier, outbox, mailer, http, poller,
     async start(startOpts = {}) {
-      retryJob = cron.schedule(config.outbox.retryCron, () => void outbox.runOnce(), { noOverlap: true });
+      jobs = [
+        cron.schedule(config.outbox.retryCron, () => void outbox.runOnce(), { noOverlap: true }),
+        cron.schedule(config.workflow.autoCloseCron, async () => {
+          if ((await autoCloseResolved(database.db, changeDeps, now(), log)).length) outbox.kick();
+        }, { noOverlap: true }),
+      ];
       void outbox.runOnce();
       if (config.smtpIntake) {
         smtp = await startSmtpIntake({ listen: config.smtpIntake.listen, maxBytes: config.limits.maxMessageBytes, handle: intake.handle });
@@ -135,7 +142,7 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
       return { httpPort, smtpPort: smtp?.port ?? null };
     },
     async stop() {
-      await retryJob?.destroy();
+      for (const job of jobs) await job.destroy();
       if (poller) await poller.stop();
       if (smtp) await smtp.close();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));

@@ -15,7 +15,9 @@ export type Classification =
 type ClassifiedMail = Pick<InboundMail, 'headers' | 'from' | 'subject' | 'text'>;
 
 const MAILER_DAEMON_RE = /^(?:mailer[-_]?daemon|post[-_]?master|mail[-_]?daemon)(?:[+@]|$)/i;
-const MAILER_DAEMON_NAME_RE = /^"?(?:mail delivery (?:subsystem|system|service)|mailer[- ]daemon|postmaster|mail administrator|internet mail delivery)\b/i;
+const MAILER_DAEMON_NAME_RE =
+  /^"?(?:mail delivery (?:subsystem|system|service)|mailer[- ]daemon|postmaster|mail administrator|internet mail delivery)\b/i;
+const LIST_HEADER_RE = /^(?:list-(?:id|unsubscribe|post|subscribe|help|owner|archive)|mailing-list)$/;
 const NO_REPLY_RE = /^(?:no-?reply|do-?not-?reply|donotreply)(?:[+@]|$)/i;
 
 // Subjects MTAs give to non-standard bounces (no multipart/report, but a failure all the same).
@@ -127,7 +129,7 @@ export function classify(mail: ClassifiedMail, returnPath?: string | null): Clas
   if (emptyPath) return { kind: 'bounce', reason: 'empty return path', ...bounceDetails(mail) };
   if (/^(?:bulk|junk|list)\b/.test(precedence)) return { kind: 'bulk', reason: `precedence: ${precedence}` };
   // List-Id, List-Unsubscribe, List-Post … (RFC 2369/2919) and ezmlm's Mailing-List.
-  const list = Object.keys(mail.headers).find((name) => /^(?:list-(?:id|unsubscribe|post|subscribe|help|owner|archive)|mailing-list)$/.test(name));
+  const list = Object.keys(mail.headers).find((name) => LIST_HEADER_RE.test(name));
   if (list) return { kind: 'bulk', reason: list };
   return { kind: 'human' };
 }

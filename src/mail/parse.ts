@@ -72,6 +72,6 @@ export function toInboundMail(parsed: ParsedMail, raw: Buffer): InboundMail {
 }
 
 export async function parseMail(raw: Buffer): Promise<InboundMail> {
-  const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, keepCidLinks: true });
+  const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true, keepCidLinks: true });
   return toInboundMail(parsed, raw);
 }

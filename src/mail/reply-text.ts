@@ -39,11 +39,11 @@ const CITED_RE = /^\s*(?:>|\||[A-Z]{1,3}>)/;
 
 // Separators clients write above an included or forwarded message.
 const SEPARATOR_RE = new RegExp(
-  '^[-=_*\\s]*-{2,}[-=\\s]*(?:[^\\s-]+ ){0,2}(?:original|origine|forward|transf|weitergeleitet|urspr|oprindelig|opprinnelig|ursprungligt|' +
-    'reenviado|inoltrato|encaminhad|doorgestuurd|oorspronkelijk|message|nachricht|mensaje|messaggio|mensagem|bericht|' +
-    'besked|meddelelse|melding|meddelande|wiadomo|сообщение|повідомлення|viesti|üzenet|zpráva|správa|mesaj|ileti|μήνυμα|' +
-    '邮件|メッセージ|메시지)' +
-    '.{0,60}?-{2,}[-=_*\\s]*$|^(?:Begin forwarded message|Début du message (?:réexpédié|transféré)|Anfang der ' +
+  '^[-=_*\\s]*-{2,}[-=\\s]*(?:[^\\s-]+ ){0,2}(?:original|origine|forward|transf|weitergeleitet|urspr|oprindelig|' +
+    'opprinnelig|ursprungligt|reenviado|inoltrato|encaminhad|doorgestuurd|oorspronkelijk|message|nachricht|mensaje|' +
+    'messaggio|mensagem|bericht|besked|meddelelse|melding|meddelande|wiadomo|сообщение|повідомлення|viesti|üzenet|' +
+    'zpráva|správa|mesaj|ileti|μήνυμα|邮件|メッセージ|메시지).{0,60}?-{2,}[-=_*\\s]*$|' +
+    '^(?:Begin forwarded message|Début du message (?:réexpédié|transféré)|Anfang der ' +
     'weitergeleiteten (?:Nachricht|E-Mail)|Inizio messaggio inoltrato|Comienzo del mensaje reenviado|Início da mensagem ' +
     'reencaminhada|Begin doorgestuurd bericht|Vidarebefordrat meddelande|Videresendt meddelelse)\\s*:?$',
   'iu',
@@ -52,22 +52,28 @@ const RULE_RE = /^\s*\**\s*(?:_{5,}|-{5,}|={4,})\s*\**\s*$/;
 
 // Header names of an included message: the From-like ones open a block, the others confirm it.
 const FROM_KEYS =
-  'From|De|Von|Van|Da|Od|Fra|Från|Frá|Lähettäjä|Feladó|От|Від|Kimden|Expéditeur|Absender|Remitente|Mittente|Afzender|Nadawca|Από|差出人|发件人|寄件者|보낸 사람';
+  'From|De|Von|Van|Da|Od|Fra|Från|Frá|Lähettäjä|Feladó|От|Від|Kimden|Expéditeur|Absender|Remitente|Mittente|' +
+  'Afzender|Nadawca|Από|差出人|发件人|寄件者|보낸 사람';
 const OTHER_KEYS =
   'Sent|Date|To|Subject|Cc|Reply-To|Envoyé|Objet|Sujet|À|A|Copie à|Message du|Gesendet|Datum|An|Betreff|' +
-  'Enviad[oa](?: (?:em|el))?|Fecha|Para|Asunto|Assunto|Απεστάλη|Προς|Θέμα|Inviato|Data|Oggetto|Verzonden|Aan|Onderwerp|Wysłano|Do|Temat|Sendt|Til|Emne|Dato|' +
-  'Skickat|Till|Ämne|Отправлено|Кому|Тема|Дата|Надіслано|Lähetetty|Vastaanottaja|Aihe|Päivämäärä|Elküldve|' +
-  'Címzett|Tárgy|Dátum|Gönderildi|Kime|Konu|Odesláno|Komu|Předmět|送信日時|宛先|件名|日期|收件人|主题|发送时间|받는 사람|제목|날짜';
+  'Enviad[oa](?: (?:em|el))?|Fecha|Para|Asunto|Assunto|Inviato|Data|Oggetto|Verzonden|Aan|Onderwerp|Wysłano|Do|' +
+  'Temat|Sendt|Til|Emne|Dato|Skickat|Till|Ämne|Отправлено|Кому|Тема|Дата|Надіслано|Lähetetty|Vastaanottaja|Aihe|' +
+  'Päivämäärä|Elküldve|Címzett|Tárgy|Dátum|Gönderildi|Kime|Konu|Odesláno|Komu|Předmět|Απεστάλη|Προς|Θέμα|' +
+  '送信日時|宛先|件名|日期|收件人|主题|发送时间|받는 사람|제목|날짜';
 const FROM_LINE_RE = new RegExp(`^[*\\s]*(?:${FROM_KEYS})\\s*\\*?\\s*[:：]`, 'iu');
 const HEADER_LINE_RE = new RegExp(`^[*\\s]*(?:${FROM_KEYS}|${OTHER_KEYS})\\s*\\*?\\s*[:：]`, 'iu');
 
 // Device and webmail lines below what the person wrote: a sending verb followed by "from/with/via",
 // "Get Outlook for …", "(sent) from my <device>". The first three, alone in their paragraph, also
 // mark where an unmarked included message starts.
-const SENT = 'sent|envoy[ée]|enviad[oa]|inviato|verzonden|verstuurd|gesendet|wysłane|skickat|sendt|lähetetty|отправлено|надіслано|odesláno';
+const SENT =
+  'sent|envoy[ée]|enviad[oa]|inviato|verzonden|verstuurd|gesendet|wysłane|skickat|sendt|lähetetty|отправлено|' +
+  'надіслано|odesláno';
 const VIA = 'from|with|via|using|de|depuis|à partir de|avec|von|mit|desde|con|do|dal|da|met|vanaf|van|z|ze|från|fra|med|с|з';
 const MY = 'my|a|an|mon|ma|mein|meinem|mi|il mio|mijn|mojego|meu|моего|мого';
-const DEVICE = 'iphone|ipad|ipod|android|mobile|mobil|mobilgerät|mobiltelefon|cell|blackberry|galaxy|smartphone|phone|téléphone|portable|handy|tablet';
+const DEVICE =
+  'iphone|ipad|ipod|android|mobile|mobil|mobilgerät|mobiltelefon|cell|blackberry|galaxy|smartphone|phone|' +
+  'téléphone|portable|handy|tablet';
 const DEVICE_RES = [
   `^[\\s(<[*_-]*(?:${SENT})\\s+(?:${VIA})${E}`,
   `^[\\s(<[*_-]*(?:get|obtenir|télécharger|holen sie sich|scarica|descargar|obtener|baixe|download)\\s+\\[?(?:outlook|gmail|yahoo)${E}`,
@@ -237,7 +243,8 @@ export function extractReply(text: string): string {
 
 const tags = (list: string) => new Set(list.split(' '));
 const BLOCK_TAGS = tags(
-  'address article aside blockquote body center dd div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section table tbody tfoot thead tr ul',
+  'address article aside blockquote body center dd div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 ' +
+    'header hr html li main nav ol p pre section table tbody tfoot thead tr ul',
 );
 const PARAGRAPH_TAGS = tags('blockquote h1 h2 h3 h4 h5 h6 ol p pre table ul');
 const SKIPPED_TAGS = tags('head noscript object script style svg template title');

@@ -335,3 +335,97 @@ async function sinkChild(): Promise<void> {
 if (process.argv[2] === 'smtp-sink' && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.send) {
   await sinkChild();
 }
+
+// ---- diagnostics for the intake phase (off by default) ----
+
+/** BENCH_SQL=1: counts and times every better-sqlite3 prepare and execution, keyed by SQL text.
+ * Kysely's SQLite driver prepares each query anew, so prepares are reported apart. */
+export async function sqlAccounting(): Promise<{ reset(): void; report(messages: number): string[] }> {
+  const { default: SQLite } = await import('better-sqlite3');
+  type Stat = { runs: number; runMs: number; prepares: number; prepareMs: number };
+  const stats = new Map<string, Stat>();
+  const stat = (src: string) => {
+    const key = src.replace(/\s+/g, ' ').slice(0, 100);
+    let s = stats.get(key);
+    if (!s) stats.set(key, (s = { runs: 0, runMs: 0, prepares: 0, prepareMs: 0 }));
+    return s;
+  };
+  const probe = new SQLite(':memory:');
+  const dbProto = Object.getPrototypeOf(probe) as { prepare(this: unknown, src: string): unknown };
+  const stmtProto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
+  probe.close();
+  const prepare = dbProto.prepare;
+  dbProto.prepare = function (src: string) {
+    const t = performance.now();
+    try {
+      return prepare.call(this, src);
+    } finally {
+      const s = stat(src);
+      s.prepares++;
+      s.prepareMs += performance.now() - t;
+    }
+  };
+  for (const method of ['run', 'all', 'get', 'iterate']) {
+    const original = stmtProto[method]!;
+    stmtProto[method] = function (this: { source: string }, ...args: unknown[]) {
+      const t = performance.now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        const s = stat(this.source);
+        s.runs++;
+        s.runMs += performance.now() - t;
+      }
+    };
+  }
+  return {
+    reset: () => stats.clear(),
+    report(messages) {
+      const all = [...stats.values()];
+      const sum = (f: (s: Stat) => number) => all.reduce((a, s) => a + f(s), 0);
+      const lines = [
+        `SQL: ${sum((s) => s.runs)} executions (${(sum((s) => s.runs) / messages).toFixed(1)}/msg) ${sum((s) => s.runMs).toFixed(0)} ms, ` +
+          `${sum((s) => s.prepares)} prepares ${sum((s) => s.prepareMs).toFixed(0)} ms`,
+      ];
+      for (const [k, s] of [...stats].sort((a, b) => b[1].runMs + b[1].prepareMs - (a[1].runMs + a[1].prepareMs)).slice(0, 14)) {
+        lines.push(`${s.runMs.toFixed(0).padStart(6)} ms run ${s.prepareMs.toFixed(0).padStart(5)} ms prepare ${String(s.runs).padStart(6)}×  ${k}`);
+      }
+      return lines;
+    },
+  };
+}
+
+/** BENCH_PROFILE=<file>: a V8 CPU profile of one phase (open it in Chrome DevTools), plus the
+ * self time per package so the figures read without a viewer. */
+export async function cpuProfiler(): Promise<{ start(): Promise<void>; stop(file: string): Promise<string[]> }> {
+  const inspector = await import('node:inspector/promises');
+  const { writeFile } = await import('node:fs/promises');
+  const session = new inspector.Session();
+  session.connect();
+  return {
+    async start() {
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 500 });
+      await session.post('Profiler.start');
+    },
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await writeFile(file, JSON.stringify(profile));
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      const self = new Map<string, number>();
+      let total = 0;
+      profile.samples!.forEach((id, i) => {
+        const dt = (profile.timeDeltas![i + 1] ?? 0) / 1000;
+        total += dt;
+        const { url, functionName } = byId.get(id)!.callFrame;
+        const key = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/src/') ? url.replace(/^.*\/src\//, 'src/') : url ? url.replace(/^.*\//, '') : `(${functionName.replace(/^\((.*)\)$/, '$1') || 'native'})`);
+        self.set(key, (self.get(key) ?? 0) + dt);
+      });
+      return [...self]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 15)
+        .map(([k, ms]) => `${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${k}`);
+    },
+  };
+}

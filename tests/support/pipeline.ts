@@ -48,7 +48,10 @@ export async function startPipeline(
         return rows.filter((r) => r.state !== 'pending').length >= n && rows;
       }, `${n} processed messages`),
     async sent(count) {
-      await sink.waitFor(seen + count);
+      await sink.waitFor(seen + count).catch((err: Error) => {
+        const extra = sink.messages.slice(seen).map((m) => `${m.envelope.to.join(',')} ${m.parsed.subject}`);
+        throw new Error(`${err.message}; since the last check: ${extra.join(' | ') || 'nothing'}`);
+      });
       await g.outbox.idle();
       const fresh = sink.messages.slice(seen);
       seen = sink.messages.length;

@@ -1,0 +1,200 @@
+// The whole life of a ticket by email, through the real pipeline (Dovecot in, smtp-server out), on
+// both engines: feedback and the answer, resolution with its confirm / still-broken links, closing,
+// replies to closed tickets and duplicates, requalification, auto-close, private visibility,
+// fields by email, and one notification per client-visible change, in the client's language.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Guichet } from '../../src/app.ts';
+import { autoCloseResolved } from '../../src/jobs/auto-close.ts';
+import { testEngines } from '../support/databases.ts';
+import { dovecotAvailable, ensureDovecotInstalled, startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { API_TOKEN, clientMail, getTicket, SUPPORT } from '../support/guichet.ts';
+import { startPipeline, type Pipeline } from '../support/pipeline.ts';
+import { startSmtpSink, type Captured, type SmtpSink } from '../support/smtp-sink.ts';
+
+const engines = await testEngines();
+const available = dovecotAvailable() || (await ensureDovecotInstalled());
+if (!available && process.env.CI !== 'true') console.warn('\n!!! Dovecot missing: the workflow suite is SKIPPED !!!\n');
+const suite = available || process.env.CI === 'true' ? describe.each(engines) : describe.skip.each(engines);
+
+async function api(g: Guichet, method: string, url: string, body: unknown, staff = 'agent@help.example.test') {
+  const res = await g.http.request(`/api/v1${url}`, {
+    method,
+    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', 'x-guichet-staff': staff },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+function mailtoLinks(m: Captured): Array<{ to: string; subject: string; body: string }> {
+  const html = String(m.parsed.html);
+  return [...html.matchAll(/href="(mailto:[^"]+)"/g)].map((x) => {
+    const url = new URL(x[1]!.replace(/&amp;/g, '&'));
+    return { to: decodeURIComponent(url.pathname), subject: url.searchParams.get('subject') ?? '', body: url.searchParams.get('body') ?? '' };
+  });
+}
+
+suite('workflow on $name', (engine) => {
+  let dovecot: Dovecot;
+  let sink: SmtpSink;
+  let p: Pipeline | null = null;
+  beforeAll(async () => {
+    dovecot = await startDovecot();
+    sink = await startSmtpSink();
+  });
+  afterAll(async () => {
+    await dovecot?.stop();
+    await sink?.close();
+    await engine.cleanup();
+  });
+  afterEach(async () => {
+    await p?.stop();
+    p = null;
+  });
+
+  async function start(overrides: Record<string, unknown> = {}) {
+    p = await startPipeline(engine, dovecot, sink, overrides);
+    await p.g.database.db.insertInto('staff').values({
+      email: 'agent@help.example.test', name: 'Agnès', password_hash: 'x', role: 'agent', active: 1, created_at: new Date().toISOString(),
+    }).execute();
+    return p;
+  }
+
+  it('lives a ticket by email: feedback, answer, resolution, confirmation, in French', async () => {
+    const p = await start({ defaultLanguage: 'fr' });
+    const first = clientMail({ from: 'Zoé <zoe@client.test>', subject: 'La facture est vide', body: 'Type: correction\r\nPriorité : bloquant\r\n\r\nLa page facture est blanche.' });
+    await p.deliver(first.raw);
+    const created = await p.sent(2);
+    const ack = created.find((m) => m.envelope.to.includes('zoe@client.test'));
+    const alert = created.find((m) => m.envelope.to.includes('agent@help.example.test'));
+    expect(ack!.envelope.to).toEqual(['zoe@client.test']);
+    expect(ack!.parsed.subject).toBe('[#1] La facture est vide');
+    expect(ack!.parsed.text).toContain('Répondez au-dessus de cette ligne');
+    expect(alert!.envelope.to).toEqual(['agent@help.example.test']);
+    expect(alert!.parsed.subject).toMatch(/^\[#1\] /);
+    let ticket = await getTicket(p.g, 1);
+    expect(ticket).toMatchObject({ type: 'correction', priority: 'blocking', status: 'new', awaiting: 'staff' });
+    expect(ticket.entries[0].text).toBe('La page facture est blanche.');
+
+    // Feedback: the client is asked, the ticket waits on them.
+    expect(await api(p.g, 'PATCH', '/tickets/1', { status: 'feedback', message: 'Quel navigateur utilisez-vous ?' })).toMatchObject({ status: 200, body: { status: 'feedback', awaiting: 'client' } });
+    const [feedback] = await p.sent(1);
+    expect(feedback!.envelope.to).toEqual(['zoe@client.test']);
+    expect(feedback!.parsed.subject).toBe('[#1] La facture est vide');
+    expect(feedback!.parsed.text).toContain('Quel navigateur utilisez-vous ?');
+    expect(feedback!.parsed.text).toContain('Retour d');
+    expect(feedback!.header('auto-submitted')).toBe('auto-generated');
+    expect(feedback!.header('x-auto-response-suppress')).toBe('All');
+    expect(feedback!.parsed.references).toContain(first.messageId);
+
+    // The answer returns the ticket to its status and alerts staff; no mail to the client.
+    await p.deliver(clientMail({ from: 'zoe@client.test', subject: 'RE: [#1] La facture est vide', body: 'Firefox 130.\r\n\r\nLe lun. 23 nov. 2026, Support a écrit :\r\n> Quel navigateur' }).raw);
+    const [replyAlert] = await p.sent(1);
+    expect(replyAlert!.envelope.to).toEqual(['agent@help.example.test']);
+    ticket = await getTicket(p.g, 1);
+    expect(ticket).toMatchObject({ status: 'new', awaiting: 'staff' });
+    expect(ticket.entries.at(-1).text).toBe('Firefox 130.');
+
+    // Resolved: the client is asked to verify, with two links.
+    expect((await api(p.g, 'PATCH', '/tickets/1', { assignee: 'agent@help.example.test' })).body.status).toBe('assigned');
+    const [assigned] = await p.sent(1);
+    expect(assigned!.parsed.text).toContain('Agnès');
+    expect((await api(p.g, 'PATCH', '/tickets/1', { resolution: 'fixed', message: 'Corrigé en production.' })).body).toMatchObject({ status: 'resolved', resolution: 'fixed' });
+    const [resolved] = await p.sent(1);
+    const links = mailtoLinks(resolved!);
+    expect(links).toHaveLength(2);
+    expect(links.every((l) => l.to === SUPPORT && l.subject.includes('[#1]'))).toBe(true);
+
+    // A plain reply only comments; the confirm link closes, resolution kept.
+    const confirm = links.find((l) => l.body.startsWith('[confirm'))!;
+    await p.deliver(clientMail({ from: 'zoe@client.test', subject: confirm.subject, body: confirm.body }).raw);
+    const [closed] = await p.sent(2).then((m) => m.filter((x) => x.envelope.to.includes('zoe@client.test')));
+    expect(closed!.parsed.text).toMatch(/fermé/i);
+    ticket = await getTicket(p.g, 1);
+    expect(ticket).toMatchObject({ status: 'closed', resolution: 'fixed' });
+
+    // A reply to the closed ticket opens a new one linked to it.
+    await p.deliver(clientMail({ from: 'zoe@client.test', subject: 'Re: [#1] La facture est vide', body: 'Ça recommence !' }).raw);
+    const mails = await p.sent(2);
+    expect(mails.find((m) => m.envelope.to.includes('zoe@client.test'))!.parsed.subject).toBe('[#2] La facture est vide');
+    expect(await getTicket(p.g, 2)).toMatchObject({ linked_to: 1, status: 'new' });
+    expect((await getTicket(p.g, 1)).status).toBe('closed');
+  });
+
+  it('reopens on "still broken", refuses invalid transitions, requalifies, follows duplicates, auto-closes', async () => {
+    const p = await start();
+    await p.deliver(clientMail({ subject: 'Export fails', body: 'CSV is empty' }).raw);
+    await p.deliver(clientMail({ subject: 'Export broken too', body: 'Same thing' }).raw);
+    await p.sent(4); // two acks, two staff alerts
+
+    expect(await api(p.g, 'PATCH', '/tickets/1', { status: 'resolved' })).toMatchObject({ status: 409, body: { error: expect.stringMatching(/with a resolution/) } });
+    expect((await api(p.g, 'PATCH', '/tickets/1', { status: 'confirmed' })).status).toBe(200);
+    await p.sent(1); // confirmed
+    expect(await api(p.g, 'PATCH', '/tickets/1', { status: 'new' })).toMatchObject({ status: 409, body: { error: 'a ticket cannot go back to new' } });
+    expect((await api(p.g, 'PATCH', '/tickets/1', { status: 'closed' })).status).toBe(409);
+    expect(await api(p.g, 'PATCH', '/tickets/1', { priority: 'bogus' })).toMatchObject({ status: 422 });
+
+    expect((await api(p.g, 'PATCH', '/tickets/1', { priority: 'critical' })).body.priority).toBe('critical');
+    const [priority] = await p.sent(1);
+    expect(priority!.parsed.text).toMatch(/priority/i);
+    expect(priority!.parsed.text).toMatch(/critical/);
+    expect(priority!.parsed.text).toMatch(/minor/);
+
+    await api(p.g, 'PATCH', '/tickets/1', { resolution: 'fixed' });
+    const [resolved] = await p.sent(1);
+    const broken = mailtoLinks(resolved!).find((l) => l.body.startsWith('[still-broken'))!;
+    await p.deliver(clientMail({ subject: broken.subject, body: `Still empty.\r\n\r\n${broken.body}` }).raw);
+    const reopenedMails = await p.sent(2);
+    expect(reopenedMails.find((m) => m.envelope.to.includes('ada@example.com'))!.parsed.text).toMatch(/reopened/i);
+    expect(await getTicket(p.g, 1)).toMatchObject({ status: 'confirmed', resolution: 'reopened', awaiting: 'staff' });
+
+    // A forged marker (wrong token) is a plain comment.
+    await api(p.g, 'PATCH', '/tickets/1', { resolution: 'fixed' });
+    await p.sent(1);
+    await p.deliver(clientMail({ subject: 'Re: [#1] Export fails', body: '[confirm #1 0000000000000000]' }).raw);
+    await p.sent(1); // staff alert only
+    expect((await getTicket(p.g, 1)).status).toBe('resolved');
+
+    // Duplicate: the client is told which ticket to follow; later replies land there.
+    expect((await api(p.g, 'PATCH', '/tickets/2', { duplicate_of: 1 })).body).toMatchObject({ status: 'closed', resolution: 'duplicate', duplicate_of: 1 });
+    const [dup] = await p.sent(1);
+    expect(dup!.parsed.text).toContain('#1');
+    await p.deliver(clientMail({ subject: 'Re: [#2] Export broken too', body: 'Any news?' }).raw);
+    await p.sent(1); // staff alert
+    expect((await getTicket(p.g, 1)).entries.at(-1).text).toBe('Any news?');
+    expect((await getTicket(p.g, 2)).entries).toHaveLength(1);
+
+    // Left resolved past the configured days: closed with a notice.
+    const deps = { notifier: p.g.notifier, supportAddress: SUPPORT, tagPrefix: '', autoCloseDays: 14 };
+    expect(await autoCloseResolved(p.g.database.db, deps, new Date())).toEqual([]);
+    const fifteenDaysAgo = new Date(Date.now() - 15 * 86_400_000).toISOString();
+    await p.g.database.db.updateTable('ticket').set({ resolved_at: fifteenDaysAgo }).where('number', '=', 1).execute();
+    expect(await autoCloseResolved(p.g.database.db, deps, new Date())).toEqual([1]);
+    p.g.outbox.kick();
+    const [auto] = await p.sent(1);
+    expect(auto!.parsed.text).toMatch(/automatically/i);
+    expect(await getTicket(p.g, 1)).toMatchObject({ status: 'closed', resolution: 'fixed' });
+  });
+
+  it('tells watchers of public tickets only, keeps internal notes in, and says which fields fell back', async () => {
+    const p = await start();
+    await p.deliver(clientMail({ subject: 'Public one', cc: 'bob@example.com', body: 'Hello' }).raw);
+    await p.deliver(clientMail({ subject: 'Private one', cc: 'bob@example.com', body: 'Visibility: private\r\nType: whatever\r\n\r\nSecret stuff' }).raw);
+    const created = await p.sent(4);
+    const privateAck = created.find((m) => m.parsed.subject === '[#2] Private one')!;
+    expect(privateAck.parsed.text).toContain('whatever');
+    expect(await getTicket(p.g, 2)).toMatchObject({ visibility: 'private', type: 'assistance' });
+    expect((await getTicket(p.g, 2)).entries[0].text).toBe('Secret stuff');
+
+    await api(p.g, 'POST', '/tickets/1/replies', { message: 'Internal: check the logs', internal: true });
+    await api(p.g, 'POST', '/tickets/1/replies', { message: 'We are on it.' });
+    await api(p.g, 'POST', '/tickets/2/replies', { message: 'Private answer.' });
+    const replies = await p.sent(3);
+    expect(replies.map((m) => [m.parsed.subject, m.envelope.to[0]]).sort()).toEqual([
+      ['[#1] Public one', 'ada@example.com'],
+      ['[#1] Public one', 'bob@example.com'],
+      ['[#2] Private one', 'ada@example.com'],
+    ]);
+    expect(replies.some((m) => String(m.parsed.text).includes('Internal'))).toBe(false);
+    expect(replies.find((m) => m.parsed.subject === '[#1] Public one')!.parsed.text).toContain('We are on it.');
+  });
+});
