@@ -1,6 +1,6 @@
 // The workflow's additions: project staff (who hears of a project's tickets), the per-ticket
 // token that makes the "confirm" / "still broken" mailto links actions rather than plain replies,
-// and the held-mail order for contacts awaiting validation.
+// the project chosen for a held message, and the held-mail order for contacts awaiting validation.
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -11,11 +11,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('project_staff_pk', ['project_id', 'staff_id'])
     .execute();
   await db.schema.alterTable('ticket').addColumn('action_token', 'text').execute();
+  // The project a client chose for a held message (the "which project?" question).
+  await db.schema.alterTable('inbound_message').addColumn('project_id', 'integer').execute();
   await db.schema.createIndex('inbound_message_contact').on('inbound_message').columns(['contact_id', 'state']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('inbound_message_contact').execute();
+  await db.schema.alterTable('inbound_message').dropColumn('project_id').execute();
   await db.schema.alterTable('ticket').dropColumn('action_token').execute();
   await db.schema.dropTable('project_staff').execute();
 }

@@ -159,6 +159,7 @@ export interface InboundMessageTable {
   ticket_id: number | null;
   entry_id: number | null;
   contact_id: number | null;
+  project_id: number | null;
   attempts: number;
   received_at: Timestamp;
   processed_at: Timestamp | null;

@@ -7,7 +7,7 @@ import type { Notifier } from '../notify/notifier.ts';
 import { languageOf } from '../notify/notifier.ts';
 import type { ChangeDeps } from '../tickets/change-ticket.ts';
 import { mayWrite, recordEvent, type AttachmentInput, type EntryInput, type Trx } from '../tickets/ticket-service.ts';
-import { fileNewTicket } from './file-new-ticket.ts';
+import { fileNewTicket, findProjectMarker } from './file-new-ticket.ts';
 import { fileReply } from './file-reply.ts';
 import type { Classification } from './classify.ts';
 import { identifySender, type UnknownSenders } from './identify.ts';
@@ -39,6 +39,8 @@ export interface Outcome {
   ticketNumber: number | null;
   /** True when the transaction queued mail: the outbox worker should run. */
   queuedMail: boolean;
+  /** A held message this one released, to run through the pipeline after the commit. */
+  replay?: number;
 }
 
 function lookups(trx: Trx): RouteLookups {
@@ -95,7 +97,7 @@ export async function applyMail(
         })
         .where('id', '=', inbound.id)
         .execute();
-      return { state: o.state, outcome: o.outcome, ticketNumber: o.ticketNumber, queuedMail: o.queuedMail ?? false };
+      return { state: o.state, outcome: o.outcome, ticketNumber: o.ticketNumber, queuedMail: o.queuedMail ?? false, replay: o.replay };
     };
 
     if (!mail.from) return finish({ state: 'quarantined', outcome: 'no sender address', ticketNumber: null });
@@ -185,6 +187,25 @@ export async function applyMail(
       return finish({ state: 'held', outcome: why, ticketNumber: null, contactId, queuedMail });
     }
 
+    // The answer to "which project?": release the held message onto the chosen project.
+    const choice = route.kind === 'new' ? findProjectMarker(input.bodyText) : null;
+    if (choice) {
+      const project = await trx.selectFrom('project').select('id').where('key', '=', choice.key).executeTakeFirst();
+      const released = project
+        ? await trx
+            .updateTable('inbound_message')
+            .set({ state: 'pending', outcome: null, project_id: project.id })
+            .where('id', '=', choice.inboundId)
+            .where('contact_id', '=', contactId)
+            .where('state', '=', 'held')
+            .where('outcome', '=', 'awaiting project choice')
+            .executeTakeFirst()
+        : undefined;
+      if (released && Number(released.numUpdatedRows) === 1) {
+        return finish({ state: 'processed', outcome: `project choice ${choice.key} for message ${choice.inboundId}`, ticketNumber: null, contactId, replay: choice.inboundId });
+      }
+    }
+
     const watchers = [...mail.to, ...mail.cc]
       .map((a) => a.address)
       .filter((a) => !settings.supportAddresses.includes(a) && !isPlusOf(a, settings.supportAddresses) && a !== mail.from!.address);
@@ -197,9 +218,14 @@ export async function applyMail(
         entry,
         language: languageOf(sender.contact, settings.defaultLanguage),
         unknownTag: route.kind === 'new' ? route.unknownTag : null,
+        chosenProjectId: inbound.project_id,
+        inboundId: inbound.id,
       },
       now,
     );
+    if (opened.kind === 'asked') {
+      return finish({ state: 'held', outcome: 'awaiting project choice', ticketNumber: null, contactId, queuedMail: true });
+    }
     return finish({
       state: 'processed',
       outcome: linkedTo !== null ? `ticket (follows closed #${linkedTo})` : 'ticket',

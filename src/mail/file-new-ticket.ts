@@ -3,7 +3,7 @@
 // ticket, acknowledges it (naming any value that fell back to its default) and alerts staff.
 import type { Contact } from '../db/schema.ts';
 import type { Notifier } from '../notify/notifier.ts';
-import type { Fallback } from '../notify/render.ts';
+import { mailtoUrl, type Fallback } from '../notify/render.ts';
 import { openTicket, type EntryInput, type Trx } from '../tickets/ticket-service.ts';
 import { extractPseudoHeaders } from './pseudo-headers.ts';
 import type { InboundMail } from './types.ts';
@@ -18,6 +18,23 @@ export interface NewTicketArgs {
   language: string;
   unknownTag: number | null;
   linkedTo?: number | null;
+  /** The project the client chose when asked; wins over everything else. */
+  chosenProjectId?: number | null;
+  inboundId: number;
+}
+
+export type NewTicketFiling =
+  | { kind: 'ticket'; ticketId: number; ticketNumber: number; entryId: number; queuedMail: boolean }
+  | { kind: 'asked'; projects: string[] };
+
+/** The marker a "which project?" mailto link puts in the answer's body. */
+export function projectMarker(key: string, inboundId: number): string {
+  return `[project ${key} #${inboundId}]`;
+}
+
+export function findProjectMarker(text: string): { key: string; inboundId: number } | null {
+  const m = /\[project ([A-Za-z0-9_-]+) #(\d+)\]/.exec(text);
+  return m ? { key: m[1]!, inboundId: Number(m[2]) } : null;
 }
 
 /** `support+shop@example.com` → `shop`, when the base address is ours. */
@@ -29,10 +46,16 @@ export function plusKey(recipients: string[], supportAddresses: string[]): strin
   return null;
 }
 
-async function findProject(trx: Trx, args: NewTicketArgs, supportAddresses: string[], named: string | undefined) {
+async function findProject(
+  trx: Trx,
+  args: NewTicketArgs,
+  supportAddresses: string[],
+  named: string | undefined,
+): Promise<{ id: number | null; unknown: string | null; choices: Array<{ key: string; name: string }> }> {
+  if (args.chosenProjectId) return { id: args.chosenProjectId, unknown: null, choices: [] };
   const recipients = [...args.mail.to, ...args.mail.cc].map((a) => a.address);
   const byAddress = await trx.selectFrom('project_address').select('project_id').where('address', 'in', recipients.length ? recipients : ['']).executeTakeFirst();
-  if (byAddress) return { id: byAddress.project_id, unknown: null };
+  if (byAddress) return { id: byAddress.project_id, unknown: null, choices: [] };
   const key = plusKey(recipients, supportAddresses) ?? named;
   if (key) {
     const project = await trx
@@ -40,14 +63,18 @@ async function findProject(trx: Trx, args: NewTicketArgs, supportAddresses: stri
       .select('id')
       .where((eb) => eb.or([eb(eb.fn('lower', ['key']), '=', key.toLowerCase()), eb(eb.fn('lower', ['name']), '=', key.toLowerCase())]))
       .executeTakeFirst();
-    if (project) return { id: project.id, unknown: null };
+    if (project) return { id: project.id, unknown: null, choices: [] };
   }
+  // The organisation's projects, or every project for a contact of no organisation.
   const orgId = args.sender.contact.organisation_id;
-  if (orgId !== null) {
-    const projects = await trx.selectFrom('organisation_project').select('project_id').where('organisation_id', '=', orgId).execute();
-    if (projects.length === 1) return { id: projects[0]!.project_id, unknown: key ?? null };
-  }
-  return { id: null, unknown: key ?? null };
+  const candidates = await trx
+    .selectFrom('project')
+    .select(['project.id', 'project.key', 'project.name'])
+    .$if(orgId !== null, (q) => q.innerJoin('organisation_project', 'organisation_project.project_id', 'project.id').where('organisation_project.organisation_id', '=', orgId!))
+    .orderBy('project.key')
+    .execute();
+  if (candidates.length === 1) return { id: candidates[0]!.id, unknown: key ?? null, choices: [] };
+  return { id: null, unknown: key ?? null, choices: candidates };
 }
 
 export async function fileNewTicket(
@@ -55,7 +82,7 @@ export async function fileNewTicket(
   deps: { notifier: Notifier; supportAddresses: string[] },
   args: NewTicketArgs,
   now: Date,
-): Promise<{ ticketId: number; ticketNumber: number; entryId: number; queuedMail: boolean }> {
+): Promise<NewTicketFiling> {
   const isStaff = args.sender.staffId !== null;
   const pseudo = extractPseudoHeaders(args.bodyText, { allowMaintenance: isStaff });
   const fallbacks: Fallback[] = pseudo.unknown.map((u) => ({
@@ -64,6 +91,20 @@ export async function fileNewTicket(
     used: u.field === 'type' ? 'assistance' : u.field === 'priority' ? 'minor' : u.field === 'visibility' ? 'public' : '—',
   }));
   const project = await findProject(trx, args, deps.supportAddresses, pseudo.fields.project);
+  if (project.id === null && project.choices.length > 1) {
+    // Several projects and nothing says which: ask, one mailto link per project; the answer
+    // releases this (held) message onto the chosen project.
+    const [local, domain] = deps.supportAddresses[0]!.split('@');
+    await deps.notifier.toContact(trx, args.sender.contact, 'project-question', {
+      originalSubject: args.summary,
+      contactName: args.sender.contact.name || undefined,
+      projects: project.choices.map((c) => ({
+        name: c.name,
+        mailto: mailtoUrl(`${local}+${c.key.toLowerCase()}@${domain}`, { subject: `Re: ${args.summary}`, body: projectMarker(c.key, args.inboundId) }),
+      })),
+    }, args.mail.messageId, now);
+    return { kind: 'asked', projects: project.choices.map((c) => c.key) };
+  }
   if (project.unknown && project.id === null && pseudo.fields.project) {
     fallbacks.push({ field: 'project', given: pseudo.fields.project, used: '—' });
   }
@@ -97,5 +138,5 @@ export async function fileNewTicket(
     now,
   );
   const alerted = await deps.notifier.staffAlert(trx, ticket, { newTicket: true, author: args.sender.contact, message: description }, now);
-  return { ticketId: ticket.id, ticketNumber: ticket.number, entryId: entry.id, queuedMail: acknowledged || alerted > 0 };
+  return { kind: 'ticket', ticketId: ticket.id, ticketNumber: ticket.number, entryId: entry.id, queuedMail: acknowledged || alerted > 0 };
 }

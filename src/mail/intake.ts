@@ -112,6 +112,7 @@ export function createIntake(opts: IntakeOptions) {
         { notifier: opts.notifier, change: opts.change, settings: opts.settings, now: now() },
         { inbound: row, mail, bodyText, classification: classify(mail, returnPath), attachments: stored },
       );
+      if (outcome.replay !== undefined) await replayPending(outcome.replay);
       if (outcome.queuedMail) opts.onMailQueued?.();
       log('info', `inbound ${row.id} ${mail.messageId}: ${outcome.state} ${outcome.outcome}${outcome.ticketNumber ? ` #${outcome.ticketNumber}` : ''}`);
       return result(outcome.state, outcome.outcome, outcome.ticketNumber);
@@ -128,13 +129,17 @@ export function createIntake(opts: IntakeOptions) {
    * failed mail after a fix). The raw bytes on disk are the source of truth.
    */
   async function replay(inboundId: number): Promise<IntakeResult> {
-    const row = await opts.db.selectFrom('inbound_message').selectAll().where('id', '=', inboundId).executeTakeFirstOrThrow();
-    const raw = await readFile(path.join(rawDir, row.raw_path));
     await opts.db
       .updateTable('inbound_message')
       .set({ state: 'pending', outcome: null, processed_at: null })
       .where('id', '=', inboundId)
       .execute();
+    return replayPending(inboundId);
+  }
+
+  async function replayPending(inboundId: number): Promise<IntakeResult> {
+    const row = await opts.db.selectFrom('inbound_message').selectAll().where('id', '=', inboundId).executeTakeFirstOrThrow();
+    const raw = await readFile(path.join(rawDir, row.raw_path));
     return handle(raw, { mailbox: row.mailbox, uidValidity: row.uid_validity, uid: row.uid });
   }
 

@@ -197,4 +197,46 @@ suite('workflow on $name', (engine) => {
     expect(replies.some((m) => String(m.parsed.text).includes('Internal'))).toBe(false);
     expect(replies.find((m) => m.parsed.subject === '[#1] Public one')!.parsed.text).toContain('We are on it.');
   });
+
+  it('finds the project from the address or a pseudo-header, and otherwise asks which one', async () => {
+    const p = await start();
+    const db = p.g.database.db;
+    const at = new Date().toISOString();
+    const [shop, blog] = await db.insertInto('project').values([
+      { key: 'SHOP', name: 'Web shop', default_type: 'assistance', created_at: at },
+      { key: 'BLOG', name: 'Blog', default_type: 'assistance', created_at: at },
+    ]).returning(['id', 'key']).execute();
+    await db.insertInto('product').values([{ project_id: shop!.id, name: 'Checkout' }, { project_id: shop!.id, name: 'Search' }]).execute();
+
+    await p.deliver(clientMail({ to: 'support+shop@help.example.test', subject: 'By address', body: 'Products: checkout, Nope\r\n\r\nPay button' }).raw);
+    await p.deliver(clientMail({ subject: 'By header', body: 'Projet : blog\r\n\r\nComments' }).raw);
+    await p.sent(4);
+    const rows = await db.selectFrom('ticket').select(['number', 'project_id', 'description']).orderBy('number').execute();
+    expect(rows).toEqual([
+      { number: 1, project_id: shop!.id, description: 'Pay button' },
+      { number: 2, project_id: blog!.id, description: 'Comments' },
+    ]);
+    const products = await db.selectFrom('ticket_product').innerJoin('product', 'product.id', 'ticket_product.product_id').select('product.name').execute();
+    expect(products).toEqual([{ name: 'Checkout' }]);
+    expect(await db.selectFrom('ticket_watcher').selectAll().execute()).toEqual([]);
+
+    // Nothing says which: the client is asked, and the held message waits for the answer.
+    const question = clientMail({ subject: 'Which one?', body: 'Something is off' });
+    await p.deliver(question.raw);
+    const [ask] = await p.sent(1);
+    expect(ask!.parsed.inReplyTo).toBe(question.messageId);
+    const links = mailtoLinks(ask!);
+    expect(links.map((l) => l.to)).toEqual(['support+blog@help.example.test', 'support+shop@help.example.test']);
+    expect((await p.processed(3)).at(-1)).toMatchObject({ state: 'held', outcome: 'awaiting project choice' });
+    expect(await db.selectFrom('ticket').select('id').execute()).toHaveLength(2);
+
+    const pick = links[1]!;
+    await p.deliver(clientMail({ to: pick.to, subject: pick.subject, body: pick.body }).raw);
+    const [ack] = (await p.sent(2)).filter((m) => m.envelope.to.includes('ada@example.com'));
+    expect(ack!.parsed.subject).toBe('[#3] Which one?');
+    expect(ack!.parsed.inReplyTo).toBe(question.messageId);
+    const third = await db.selectFrom('ticket').select(['project_id', 'description']).where('number', '=', 3).executeTakeFirstOrThrow();
+    expect(third).toEqual({ project_id: shop!.id, description: 'Something is off' });
+    expect(await db.selectFrom('ticket').select('id').execute()).toHaveLength(3);
+  });
 });
