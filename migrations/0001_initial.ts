@@ -95,7 +95,8 @@ export async function up(db: Db): Promise<void> {
     .addColumn('linked_to', 'integer')
     .addColumn('summary', 'text', (c) => c.notNull())
     .addColumn('description', 'text', (c) => c.notNull())
-    .addColumn('reporter_id', 'integer', (c) => c.notNull().references('contact.id'))
+    // Null for a maintenance announcement, which staff open for many contacts at once.
+    .addColumn('reporter_id', 'integer', (c) => c.references('contact.id'))
     .addColumn('organisation_id', 'integer', (c) => c.references('organisation.id'))
     .addColumn('assignee_id', 'integer', (c) => c.references('staff.id'))
     .addColumn('visibility', 'text', (c) => c.notNull().defaultTo('public'))

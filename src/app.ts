@@ -109,7 +109,7 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
     db: database.db,
     apiToken: config.admin.apiToken,
     health: { mailbox: () => (poller ? poller.state() : null) },
-    actions: { db: database.db, change: changeDeps, onMailQueued: () => outbox.kick() },
+    actions: { db: database.db, change: changeDeps, defaultLanguage: config.defaultLanguage, onMailQueued: () => outbox.kick() },
   });
 
   let server: ServerType | null = null;

@@ -86,7 +86,7 @@ export interface TicketTable {
   linked_to: number | null;
   summary: string;
   description: string;
-  reporter_id: number;
+  reporter_id: number | null;
   organisation_id: number | null;
   assignee_id: number | null;
   visibility: 'public' | 'private';

@@ -32,7 +32,7 @@ export function createApi(deps: { db: Kysely<Database>; apiToken: string | null;
     const status = c.req.query('status');
     let q = deps.db
       .selectFrom('ticket')
-      .innerJoin('contact', 'contact.id', 'ticket.reporter_id')
+      .leftJoin('contact', 'contact.id', 'ticket.reporter_id')
       .select([
         'ticket.number', 'ticket.summary', 'ticket.type', 'ticket.priority', 'ticket.status',
         'ticket.resolution', 'ticket.visibility', 'ticket.awaiting', 'ticket.created_at', 'ticket.updated_at',
@@ -54,7 +54,7 @@ export function createApi(deps: { db: Kysely<Database>; apiToken: string | null;
     const number = Number(c.req.param('number'));
     const ticket = await deps.db
       .selectFrom('ticket')
-      .innerJoin('contact', 'contact.id', 'ticket.reporter_id')
+      .leftJoin('contact', 'contact.id', 'ticket.reporter_id')
       .selectAll('ticket')
       .select(['contact.email as reporter', 'contact.name as reporter_name'])
       .where('ticket.number', '=', number)

@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database, Ticket } from '../db/schema.ts';
 import { changeTicket, type ChangeActor, type ChangeDeps } from '../tickets/change-ticket.ts';
+import { announceMaintenance, openTicketForClient } from '../tickets/staff-tickets.ts';
 import { addEntry, recordEvent } from '../tickets/ticket-service.ts';
 import { PRIORITIES, RESOLUTIONS, STATUSES, TYPES } from '../tickets/values.ts';
 import type { Change } from '../tickets/workflow.ts';
@@ -24,11 +25,38 @@ const patchSchema = z
   })
   .strict();
 
+const openSchema = z
+  .object({
+    reporter: z.email(),
+    reporter_name: z.string().max(200).optional(),
+    summary: z.string().trim().min(1).max(250),
+    description: z.string().trim().min(1).max(100_000),
+    type: z.enum(TYPES).optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    visibility: z.enum(['public', 'private']).optional(),
+    project: z.string().optional(),
+  })
+  .strict();
+
+const announceSchema = z
+  .object({
+    organisation: z.string().optional(),
+    project: z.string().optional(),
+    summary: z.string().trim().min(1).max(250),
+    message: z.string().trim().min(1).max(100_000),
+    starts_at: z.iso.datetime({ offset: true }),
+    ends_at: z.iso.datetime({ offset: true }).optional(),
+    priority: z.enum(PRIORITIES).optional(),
+  })
+  .strict()
+  .refine((a) => Boolean(a.organisation) !== Boolean(a.project), { message: 'name an organisation or a project (one of them)' });
+
 const replySchema = z.object({ message: z.string().trim().min(1).max(100_000), internal: z.boolean().default(false) }).strict();
 
 export interface TicketActionDeps {
   db: Kysely<Database>;
   change: ChangeDeps;
+  defaultLanguage: string;
   onMailQueued: () => void;
 }
 
@@ -62,6 +90,48 @@ export function createTicketActions(deps: TicketActionDeps) {
     if (!t) throw new HTTPException(404, { message: `no ticket #${number}` });
     return t;
   }
+
+  async function projectId(trx: Kysely<Database>, key: string | undefined): Promise<number | null> {
+    if (!key) return null;
+    const project = await trx.selectFrom('project').select('id').where('key', '=', key).executeTakeFirst();
+    if (!project) throw new HTTPException(422, { message: `no project ${key}` });
+    return project.id;
+  }
+
+  app.post('/tickets', async (c) => {
+    const input = await body(openSchema, c.req);
+    const actor = await actorOf(c.req.header('x-guichet-staff'));
+    const now = new Date();
+    const ticket = await deps.db.transaction().execute(async (trx) =>
+      openTicketForClient(trx, deps.change.notifier, {
+        reporter: input.reporter, reporterName: input.reporter_name, summary: input.summary, description: input.description,
+        type: input.type, priority: input.priority, visibility: input.visibility, projectId: await projectId(trx, input.project),
+        language: deps.defaultLanguage, author: { staffId: actor.staffId, actor: actor.id, name: actor.name },
+      }, now),
+    );
+    deps.onMailQueued();
+    return c.json({ number: ticket.number }, 201);
+  });
+
+  app.post('/announcements', async (c) => {
+    const input = await body(announceSchema, c.req);
+    const actor = await actorOf(c.req.header('x-guichet-staff'));
+    const now = new Date();
+    const result = await deps.db.transaction().execute(async (trx) => {
+      const org = input.organisation
+        ? await trx.selectFrom('organisation').select('id').where('name', '=', input.organisation).executeTakeFirst()
+        : undefined;
+      if (input.organisation && !org) throw new HTTPException(422, { message: `no organisation ${input.organisation}` });
+      return announceMaintenance(trx, deps.change.notifier, {
+        organisationId: org?.id, projectId: (await projectId(trx, input.project)) ?? undefined,
+        summary: input.summary, message: input.message, startsAt: new Date(input.starts_at),
+        endsAt: input.ends_at ? new Date(input.ends_at) : undefined, priority: input.priority,
+        language: deps.defaultLanguage, author: { staffId: actor.staffId, actor: actor.id, name: actor.name },
+      }, now);
+    });
+    deps.onMailQueued();
+    return c.json({ number: result.ticket.number, recipients: result.recipients }, 201);
+  });
 
   app.patch('/tickets/:number{[0-9]+}', async (c) => {
     const number = Number(c.req.param('number'));

@@ -55,7 +55,10 @@ export function createNotifier(opts: NotifierOptions) {
     return Number(row.n);
   }
 
-  /** The ticket's thread: its first message (the root) and its latest one. */
+  /**
+   * The ticket's thread: its first message (the root) and its latest one. A ticket staff opened
+   * has no client message: its first notification is the root.
+   */
   async function threadOf(trx: Trx, ticket: Ticket): Promise<{ inReplyTo: string | null; references: string[] }> {
     const ids = await trx
       .selectFrom('entry')
@@ -64,19 +67,24 @@ export function createNotifier(opts: NotifierOptions) {
       .where('message_id', 'is not', null)
       .orderBy('id')
       .execute();
-    const root = ids[0]?.message_id ?? null;
-    const last = ids.at(-1)?.message_id ?? null;
+    const first = ids.length
+      ? undefined
+      : await trx.selectFrom('outbox').select('message_id').where('ticket_id', '=', ticket.id).orderBy('id').executeTakeFirst();
+    const root = ids[0]?.message_id ?? first?.message_id ?? null;
+    const last = ids.at(-1)?.message_id ?? root;
     const references = [...new Set([root, last].filter((x): x is string => Boolean(x)))];
     return { inReplyTo: last, references };
   }
 
   /**
-   * Who hears of a ticket: the reporter, and for a public ticket its watchers. Contacts that are
-   * blocked or refused hear nothing.
+   * Who hears of a ticket: the reporter, and for a public ticket its watchers (the recipients of a
+   * maintenance announcement are its watchers). Contacts that are blocked or refused hear nothing.
    */
   async function audience(trx: Trx, ticket: Ticket): Promise<Array<{ email: string; contact?: Contact }>> {
-    const reporter = await trx.selectFrom('contact').selectAll().where('id', '=', ticket.reporter_id).executeTakeFirstOrThrow();
-    const people: Array<{ email: string; contact?: Contact }> = [{ email: reporter.email, contact: reporter }];
+    const reporter = ticket.reporter_id === null
+      ? undefined
+      : await trx.selectFrom('contact').selectAll().where('id', '=', ticket.reporter_id).executeTakeFirstOrThrow();
+    const people: Array<{ email: string; contact?: Contact }> = reporter ? [{ email: reporter.email, contact: reporter }] : [];
     if (ticket.visibility === 'public') {
       const watchers = await trx
         .selectFrom('ticket_watcher')
@@ -87,7 +95,7 @@ export function createNotifier(opts: NotifierOptions) {
         .execute();
       for (const w of watchers) {
         const contact = w.id ? await trx.selectFrom('contact').selectAll().where('id', '=', w.id).executeTakeFirst() : undefined;
-        if (w.email !== reporter.email) people.push({ email: w.email, contact });
+        if (w.email !== reporter?.email) people.push({ email: w.email, contact });
       }
     }
     return people.filter((p) => !p.contact || p.contact.state === 'active' || p.contact.state === 'pending');
@@ -100,7 +108,7 @@ export function createNotifier(opts: NotifierOptions) {
      */
     async ticketReceived(
       trx: Trx,
-      args: { ticket: Ticket; reporter: Contact; answering: string; unknownTag: number | null; fallbacks?: TemplateVars['ticket-received']['fallbacks'] },
+      args: { ticket: Ticket; reporter: Contact; answering: string | null; unknownTag: number | null; fallbacks?: TemplateVars['ticket-received']['fallbacks'] },
       now: Date,
     ): Promise<boolean> {
       const { ticket, reporter } = args;
@@ -121,7 +129,7 @@ export function createNotifier(opts: NotifierOptions) {
           html: rendered.html,
           text: rendered.text,
           inReplyTo: args.answering,
-          references: [args.answering],
+          references: args.answering ? [args.answering] : [],
           replyTo: opts.supportAddress,
           autoSubmitted: 'auto-replied',
         },

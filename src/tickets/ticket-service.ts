@@ -31,7 +31,10 @@ export interface AttachmentInput {
 }
 
 export interface OpenTicketInput {
-  reporter: Contact;
+  reporter: Contact | null;
+  /** Who opened it, for the audit log: the reporter by default, or `staff:N`. */
+  actor?: string;
+  organisationId?: number | null;
   summary: string;
   language: string;
   watchers: string[];
@@ -118,8 +121,8 @@ export async function openTicket(trx: Trx, input: OpenTicketInput, now: Date): P
       resolution: DEFAULTS.resolution,
       summary: input.summary,
       description: input.first.text,
-      reporter_id: input.reporter.id,
-      organisation_id: input.reporter.organisation_id,
+      reporter_id: input.reporter?.id ?? null,
+      organisation_id: input.organisationId !== undefined ? input.organisationId : (input.reporter?.organisation_id ?? null),
       visibility: input.fields?.visibility ?? 'public',
       awaiting: 'staff',
       language: input.language,
@@ -132,11 +135,11 @@ export async function openTicket(trx: Trx, input: OpenTicketInput, now: Date): P
   if (input.fields?.productIds?.length) {
     await trx.insertInto('ticket_product').values(input.fields.productIds.map((product_id) => ({ ticket_id: ticket.id, product_id }))).execute();
   }
-  const watchers = [...new Set(input.watchers.map((w) => w.toLowerCase()))].filter((w) => w !== input.reporter.email);
+  const watchers = [...new Set(input.watchers.map((w) => w.toLowerCase()))].filter((w) => w !== input.reporter?.email);
   if (watchers.length) {
     await trx.insertInto('ticket_watcher').values(watchers.map((email) => ({ ticket_id: ticket.id, email }))).execute();
   }
-  await recordEvent(trx, { ticketId: ticket.id, actor: `contact:${input.reporter.id}`, kind: 'created', to: String(number) }, now);
+  await recordEvent(trx, { ticketId: ticket.id, actor: input.actor ?? `contact:${input.reporter?.id}`, kind: 'created', to: String(number) }, now);
   return { ticket, entry };
 }
 

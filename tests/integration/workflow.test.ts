@@ -239,4 +239,44 @@ suite('workflow on $name', (engine) => {
     expect(third).toEqual({ project_id: shop!.id, description: 'Something is off' });
     expect(await db.selectFrom('ticket').select('id').execute()).toHaveLength(3);
   });
+
+  it('lets staff open a ticket for a client and announce maintenance to each contact of an organisation', async () => {
+    const p = await start();
+    const db = p.g.database.db;
+    const at = new Date().toISOString();
+    const acme = await db.insertInto('organisation').values({ name: 'Acme', requires_validation: 0, created_at: at }).returning('id').executeTakeFirstOrThrow();
+    const other = await db.insertInto('organisation').values({ name: 'Other', requires_validation: 0, created_at: at }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('contact').values([
+      { email: 'amy@acme.test', name: 'Amy', organisation_id: acme.id, state: 'active', created_at: at },
+      { email: 'bo@acme.test', name: 'Bo', organisation_id: acme.id, state: 'active', created_at: at },
+      { email: 'new@acme.test', name: '', organisation_id: acme.id, state: 'pending', created_at: at },
+      { email: 'zed@other.test', name: '', organisation_id: other.id, state: 'active', created_at: at },
+    ]).execute();
+
+    const opened = await api(p.g, 'POST', '/tickets', { reporter: 'carl@client.test', summary: 'Called about the backup', description: 'As discussed on the phone.', priority: 'major' });
+    expect(opened).toMatchObject({ status: 201, body: { number: 1 } });
+    const [ack] = await p.sent(1);
+    expect(ack!.envelope.to).toEqual(['carl@client.test']);
+    expect(ack!.parsed.subject).toBe('[#1] Called about the backup');
+    expect(await getTicket(p.g, 1)).toMatchObject({ reporter: 'carl@client.test', priority: 'major' });
+
+    const announced = await api(p.g, 'POST', '/announcements', {
+      organisation: 'Acme', summary: 'Server update', message: 'The server restarts on Sunday.', starts_at: '2026-11-29T06:00:00Z', ends_at: '2026-11-29T07:00:00Z',
+    });
+    expect(announced).toMatchObject({ status: 201, body: { number: 2, recipients: 2 } });
+    const mails = await p.sent(2);
+    expect(mails.map((m) => m.envelope.to).sort()).toEqual([['amy@acme.test'], ['bo@acme.test']]);
+    for (const m of mails) {
+      expect(m.parsed.subject).toBe('[#2] Server update');
+      expect(m.header('cc')).toBe('');
+      expect(m.header('bcc')).toBe('');
+      expect(m.raw).not.toMatch(/amy@acme\.test[\s\S]*bo@acme\.test|bo@acme\.test[\s\S]*amy@acme\.test/);
+      expect(m.parsed.text).toContain('The server restarts on Sunday.');
+    }
+    expect(await getTicket(p.g, 2)).toMatchObject({ type: 'maintenance', reporter: null });
+
+    await p.deliver(clientMail({ from: 'bo@acme.test', subject: 'Re: [#2] Server update', body: 'Fine for us.' }).raw);
+    await p.sent(1); // staff alert
+    expect((await getTicket(p.g, 2)).entries.at(-1).text).toBe('Fine for us.');
+  });
 });
