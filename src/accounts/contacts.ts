@@ -67,6 +67,11 @@ export async function refuseContact(
   });
 }
 
+export async function setContactLanguage(db: Kysely<Database>, email: string, language: 'en' | 'fr'): Promise<void> {
+  const contact = await findContact(db, email);
+  await db.updateTable('contact').set({ language }).where('id', '=', contact.id).execute();
+}
+
 export async function blockContact(db: Kysely<Database>, email: string): Promise<void> {
   const contact = await findContact(db, email);
   await db.updateTable('contact').set({ state: 'blocked' }).where('id', '=', contact.id).execute();

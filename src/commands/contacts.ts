@@ -1,6 +1,7 @@
 // guichet contacts list [--pending] | validate <email> | refuse <email> [--message text] | block <email>
+//                  | language <email> en|fr
 // Until the admin offers it, staff decide on accounts here.
-import { blockContact, ContactError, listContacts, refuseContact, validateContact } from '../accounts/contacts.ts';
+import { blockContact, ContactError, listContacts, refuseContact, setContactLanguage, validateContact } from '../accounts/contacts.ts';
 import type { Config } from '../config.ts';
 
 export async function contactsCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
@@ -34,6 +35,13 @@ export async function contactsCommand(config: Config, args: string[], out: (s: s
         out(`${email} is refused and was told so; their mail stays held\n`);
         return 0;
       }
+      case 'language': {
+        const language = args[2];
+        if (!email || (language !== 'en' && language !== 'fr')) break;
+        await setContactLanguage(db, email, language);
+        out(`${email} now gets mail in ${language}\n`);
+        return 0;
+      }
       case 'block': {
         if (!email) break;
         await blockContact(db, email);
@@ -41,7 +49,7 @@ export async function contactsCommand(config: Config, args: string[], out: (s: s
         return 0;
       }
     }
-    out('usage: guichet contacts list [--pending] | validate <email> | refuse <email> [--message text] | block <email>\n');
+    out('usage: guichet contacts list [--pending] | validate <email> | refuse <email> [--message text] | block <email> | language <email> en|fr\n');
     return 2;
   } catch (err) {
     if (err instanceof ContactError) {

@@ -124,7 +124,7 @@ export async function applyMail(
       });
     }
 
-    const sender = await identifySender(trx, mail.from, now, settings);
+    const sender = await identifySender(trx, mail.from, now, settings, mail.headers);
     const entry: EntryInput = {
       kind: 'email',
       authorContactId: sender.contact.id,

@@ -19,11 +19,25 @@ export function domainOf(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
 
+/**
+ * The language a first mail declares (Content-Language, or the Accept-Language Outlook and
+ * Thunderbird write), when it is one Guichet speaks; otherwise the installation's default applies.
+ */
+export function declaredLanguage(headers: Record<string, string>): 'en' | 'fr' | null {
+  for (const name of ['content-language', 'accept-language']) {
+    const first = headers[name]?.split(/[,;]/)[0]?.trim().toLowerCase() ?? '';
+    if (first.startsWith('fr')) return 'fr';
+    if (first.startsWith('en')) return 'en';
+  }
+  return null;
+}
+
 export async function identifySender(
   trx: Transaction<Database>,
   from: Address,
   now: Date,
   policy: { unknownSenders: UnknownSenders } = { unknownSenders: 'accept' },
+  headers: Record<string, string> = {},
 ): Promise<Sender> {
   const email = from.address.toLowerCase();
   const staff = await trx
@@ -53,7 +67,7 @@ export async function identifySender(
       : policy.unknownSenders === 'accept' ? 'active' : 'pending';
   const contact = await trx
     .insertInto('contact')
-    .values({ email, name: from.name, organisation_id: organisation?.id ?? null, state, created_at: now.toISOString() })
+    .values({ email, name: from.name, organisation_id: organisation?.id ?? null, state, language: declaredLanguage(headers), created_at: now.toISOString() })
     .returningAll()
     .executeTakeFirstOrThrow();
   return { contact, staffId: staff?.id ?? null, created: true };

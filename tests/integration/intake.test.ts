@@ -219,4 +219,30 @@ suite('intake end to end on $name', (engine) => {
     expect(await guichet.database.db.selectFrom('ticket').select('number').execute()).toEqual([{ number: 1 }]);
     expect(sink.messages).toHaveLength(1);
   });
+
+  it('never answers automated mail: an auto-reply to the acknowledgement is logged on the ticket, nothing is sent', async () => {
+    const { g, box } = await start();
+    await dovecot.append(clientMail({ subject: 'Hello', body: 'Please help', headers: { 'Content-Language': 'fr-FR' } }).raw, box);
+    const [ack] = await sink.waitFor(1);
+    expect(ack!.parsed.text).toContain('Répondez au-dessus de cette ligne');
+    expect(ack!.parsed.text).toMatch(/Bonjour/);
+    await dovecot.append(clientMail({
+      subject: `Réponse automatique : ${ack!.parsed.subject}`,
+      body: 'Je suis absente jusqu’au 30 novembre.',
+      inReplyTo: ack!.parsed.messageId!,
+      headers: { 'Auto-Submitted': 'auto-replied', 'X-Autoreply': 'yes' },
+    }).raw, box);
+    await dovecot.append(clientMail({ from: 'MAILER-DAEMON@mx.example.com', subject: 'Undelivered Mail Returned to Sender', body: 'This is the mail system.', headers: { 'Return-Path': '<>' } }).raw, box);
+    const rows = await processed(g, 3);
+    expect(rows[1]).toMatchObject({ state: 'ignored' });
+    expect(rows[1]!.outcome).toMatch(/^auto-reply/);
+    expect(rows[2]).toMatchObject({ state: 'ignored' });
+    expect(rows[2]!.outcome).toMatch(/^bounce/);
+    const events = await g.database.db.selectFrom('event').select(['kind']).where('kind', '=', 'auto_reply').execute();
+    expect(events).toHaveLength(1);
+    expect((await getTicket(g, 1)).entries).toHaveLength(1);
+    await g.outbox.idle();
+    expect(sink.messages).toHaveLength(1);
+    expect(await g.database.db.selectFrom('ticket').select('number').execute()).toEqual([{ number: 1 }]);
+  });
 });
