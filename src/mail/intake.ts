@@ -14,7 +14,7 @@ import { applyMail, type ApplySettings } from './apply.ts';
 import { classify } from './classify.ts';
 import { parseMail } from './parse.ts';
 import { storeRaw, writeContentAddressed } from './raw-store.ts';
-import { htmlToText } from './reply-text.ts';
+import { htmlToText } from './html-text.ts';
 import type { InboundMail, MailSource } from './types.ts';
 
 export interface IntakeOptions {

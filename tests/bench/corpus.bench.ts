@@ -7,7 +7,8 @@ import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { toInboundMail } from '../../src/mail/parse.ts';
 import { classify } from '../../src/mail/classify.ts';
-import { extractReply, htmlToText } from '../../src/mail/reply-text.ts';
+import { htmlToText } from '../../src/mail/html-text.ts';
+import { extractReply } from '../../src/mail/reply-text.ts';
 
 interface Expected {
   source?: string;

@@ -1,7 +1,8 @@
 // Reply extraction over messages written the way mail clients write them, in several languages.
 // Every fixture is written here; each expectation is the exact comment text Guichet should keep.
 import { describe, expect, it } from 'vitest';
-import { REPLY_MARKER, extractReply, htmlToText } from '../../src/mail/reply-text.ts';
+import { htmlToText } from '../../src/mail/html-text.ts';
+import { REPLY_MARKER, extractReply } from '../../src/mail/reply-text.ts';
 
 const QUOTE = '> Bonjour, pouvez-vous nous envoyer le journal ?\n> Merci\n';
 
