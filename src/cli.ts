@@ -11,7 +11,10 @@ commands:
   migrate         apply the database migrations and exit
   ingest          process one raw message read from standard input (for an MTA pipe)
   check-config    validate the configuration and print it with secrets hidden
-  contacts        list [--pending] | validate <email> | refuse <email> | block <email>
+  contacts        list [--pending] | validate <email> | refuse <email> | block <email> | language <email> en|fr
+  projects        add <KEY> <name> [--address a] [--product p] [--staff email] | list
+  organisations   add <name> [--domain d] [--project KEY] [--validate] | list
+  staff           add <email> <name> [--admin] | list
 `;
 
 async function readStdin(): Promise<Buffer> {
@@ -59,9 +62,22 @@ const consoleLog: Log = (level, msg) => {
 // `check-config` and `--help` should not pay.
 const loadApp = () => import('./app.ts');
 
+function configFlag(argv: string[]): string[] {
+  const i = argv.findIndex((a) => a === '--config' || a === '-c');
+  return i >= 0 && argv[i + 1] ? [argv[i]!, argv[i + 1]!] : argv.filter((a) => a.startsWith('--config='));
+}
+
+function withoutConfigFlag(argv: string[]): string[] {
+  const i = argv.findIndex((a) => a === '--config' || a === '-c');
+  const rest = i >= 0 ? [...argv.slice(0, i), ...argv.slice(i + 2)] : argv;
+  return rest.filter((a) => !a.startsWith('--config='));
+}
+
 export async function main(argv: string[], log: Log = consoleLog): Promise<number> {
+  // Directory commands take their own flags; only --config is read here.
+  const directory = ['projects', 'organisations', 'staff'].includes(argv[0] ?? '');
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: directory ? argv.slice(0, 1).concat(configFlag(argv)) : argv,
     options: {
       config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
@@ -137,6 +153,12 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
       log('info', 'stopping');
       await guichet.stop();
       return 0;
+    }
+    case 'projects':
+    case 'organisations':
+    case 'staff': {
+      const { directoryCommand } = await import('./commands/directory.ts');
+      return directoryCommand(config, command, withoutConfigFlag(argv.slice(1)), (s) => process.stdout.write(s));
     }
     case 'contacts': {
       const { contactsCommand } = await import('./commands/contacts.ts');

@@ -82,6 +82,40 @@ describe.each(engines)('guichet ingest on $name', (engine) => {
   });
 });
 
+describe('guichet directory and contacts commands', () => {
+  it('adds staff, projects and organisations, and validates a held contact into a ticket', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'guichet-cli-'));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ support: { address: SUPPORT }, outbox: { captureDir: './sent' } }));
+    const run = (...args: string[]) => runGuichet(args, { cwd: dir });
+
+    const staff = await run('staff', 'add', 'agent@help.example.test', 'Agnès', '--admin');
+    expect(staff.code).toBe(0);
+    expect(staff.stdout).toMatch(/password \(shown once\): \S{12,}/);
+    expect((await run('projects', 'add', 'shop', 'Web shop', '--product', 'Checkout', '--staff', 'agent@help.example.test')).stdout).toBe('project SHOP added\n');
+    expect((await run('organisations', 'add', 'Acme', '--domain', 'acme.test', '--project', 'SHOP')).code).toBe(0);
+    expect((await run('organisations', 'list')).stdout).toBe('Acme\tacme.test\n');
+    expect((await run('projects', 'add', 'x', 'y', '--staff', 'nobody@x.test')).code).toBe(1);
+
+    const held = await runGuichet(['ingest'], { cwd: dir, input: clientMail({ from: 'new@stranger.test', subject: 'Let me in', body: 'hi' }).raw });
+    expect(held.stdout.trim()).toBe('held: awaiting account validation');
+    expect((await run('contacts', 'list', '--pending')).stdout).toMatch(/^pending  new@stranger\.test — 1 held message\(s\)$/m);
+    const validated = await run('contacts', 'validate', 'new@stranger.test');
+    expect(validated.stdout).toContain('1 held message(s) released');
+    expect(validated.stdout).toContain('processed: ticket #1');
+    expect((await run('contacts', 'validate', 'new@stranger.test')).code).toBe(1);
+
+    const member = await runGuichet(['ingest'], { cwd: dir, input: clientMail({ from: 'amy@acme.test', subject: 'Member', body: 'hi' }).raw });
+    expect(member.stdout.trim()).toBe('processed: ticket #2');
+    const database = openDatabase(`sqlite:${path.join(dir, 'data', 'guichet.db')}`);
+    try {
+      const t = await database.db.selectFrom('ticket').innerJoin('project', 'project.id', 'ticket.project_id').select('project.key').where('number', '=', 2).executeTakeFirst();
+      expect(t).toEqual({ key: 'SHOP' });
+    } finally {
+      await database.close();
+    }
+  }, 90_000);
+});
+
 describe('guichet check-config', () => {
   it('names the key and the problem, and exits non-zero', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'guichet-cli-'));
