@@ -7,7 +7,7 @@ import type { Contact, Database, Ticket } from '../db/schema.ts';
 import { formatTag } from '../mail/route.ts';
 import type { Priority, Status } from '../tickets/values.ts';
 import { enqueueNotification } from './outbox.ts';
-import type { Lang, Renderer, TemplateName, TemplateVars, TicketVars } from './render.ts';
+import type { Lang, RenderedMail, Renderer, TemplateName, TemplateVars, TicketVars } from './render.ts';
 
 export interface NotifierOptions {
   renderer: Renderer;
@@ -101,6 +101,33 @@ export function createNotifier(opts: NotifierOptions) {
     return people.filter((p) => !p.contact || p.contact.state === 'active' || p.contact.state === 'pending');
   }
 
+  /** Queues one notice nobody asked for on the ticket's thread. */
+  function queueOnThread(
+    trx: Trx,
+    ticket: Ticket,
+    thread: { inReplyTo: string | null; references: string[] },
+    m: { event: string; recipient: string; subject: string; rendered: RenderedMail },
+    now: Date,
+  ) {
+    return enqueueNotification(
+      trx,
+      {
+        ticketId: ticket.id,
+        ticketNumber: ticket.number,
+        event: m.event,
+        recipient: m.recipient,
+        subject: m.subject,
+        html: m.rendered.html,
+        text: m.rendered.text,
+        inReplyTo: thread.inReplyTo,
+        references: thread.references,
+        replyTo: opts.supportAddress,
+        autoSubmitted: 'auto-generated',
+      },
+      { domain: opts.domain, now },
+    );
+  }
+
   return {
     /**
      * The acknowledgement of a new ticket, answering the client's own message. Returns false when
@@ -153,23 +180,7 @@ export function createNotifier(opts: NotifierOptions) {
           ...ticketVars(ticket, person.contact),
           ...vars(person.contact),
         } as TemplateVars[T]);
-        await enqueueNotification(
-          trx,
-          {
-            ticketId: ticket.id,
-            ticketNumber: ticket.number,
-            event: template,
-            recipient: person.email,
-            subject: subjectOf(ticket),
-            html: rendered.html,
-            text: rendered.text,
-            inReplyTo: thread.inReplyTo,
-            references: thread.references,
-            replyTo: opts.supportAddress,
-            autoSubmitted: 'auto-generated',
-          },
-          { domain: opts.domain, now },
-        );
+        await queueOnThread(trx, ticket, thread, { event: template, recipient: person.email, subject: subjectOf(ticket), rendered }, now);
       }
       return people.length;
     },
@@ -234,23 +245,8 @@ export function createNotifier(opts: NotifierOptions) {
           organisation: args.organisation,
           message: args.message,
         });
-        await enqueueNotification(
-          trx,
-          {
-            ticketId: ticket.id,
-            ticketNumber: ticket.number,
-            event: 'staff-alert',
-            recipient: member.email,
-            subject: `${formatTag(ticket.number, opts.tagPrefix)} ${rendered.subject}`,
-            html: rendered.html,
-            text: rendered.text,
-            inReplyTo: thread.inReplyTo,
-            references: thread.references,
-            replyTo: opts.supportAddress,
-            autoSubmitted: 'auto-generated',
-          },
-          { domain: opts.domain, now },
-        );
+        const subject = `${formatTag(ticket.number, opts.tagPrefix)} ${rendered.subject}`;
+        await queueOnThread(trx, ticket, thread, { event: 'staff-alert', recipient: member.email, subject, rendered }, now);
       }
       return staff.length;
     },

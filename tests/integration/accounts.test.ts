@@ -1,32 +1,17 @@
 // Accounts before tickets (seed 000/002), through the real pipeline: unknown senders are held and
 // told once, validation turns held mail into tickets in arrival order, refusal tells once, blocked
 // addresses are held silently, organisation domains make members.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { refuseContact, validateContact, blockContact } from '../../src/accounts/contacts.ts';
-import { testEngines } from '../support/databases.ts';
-import { dovecotAvailable, ensureDovecotInstalled, startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { mailPeers, mailSuite } from '../support/mail-suite.ts';
 import { clientMail } from '../support/guichet.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
-const engines = await testEngines();
-const available = dovecotAvailable() || (await ensureDovecotInstalled());
-if (!available && process.env.CI !== 'true') console.warn('\n!!! Dovecot missing: the accounts suite is SKIPPED !!!\n');
-const suite = available || process.env.CI === 'true' ? describe.each(engines) : describe.skip.each(engines);
+const suite = await mailSuite('accounts');
 
 suite('accounts on $name', (engine) => {
-  let dovecot: Dovecot;
-  let sink: SmtpSink;
+  const peers = mailPeers(engine);
   let p: Pipeline | null = null;
-  beforeAll(async () => {
-    dovecot = await startDovecot();
-    sink = await startSmtpSink();
-  });
-  afterAll(async () => {
-    await dovecot?.stop();
-    await sink?.close();
-    await engine.cleanup();
-  });
   afterEach(async () => {
     await p?.stop();
     p = null;
@@ -35,7 +20,7 @@ suite('accounts on $name', (engine) => {
   const hold = { intake: { unknownSenders: 'hold' } };
 
   it('holds mail from an unknown sender, tells them once, and files it in order once validated', async () => {
-    p = await startPipeline(engine, dovecot, sink, hold);
+    p = await startPipeline(engine, peers.dovecot, peers.sink, hold);
     await p.deliver(clientMail({ from: 'Zoé <zoe@newclient.test>', subject: 'Première demande', body: 'Bonjour' }).raw);
     await p.deliver(clientMail({ from: 'zoe@newclient.test', subject: 'Second request', body: 'Again' }).raw);
     const rows = await p.processed(2);
@@ -53,11 +38,11 @@ suite('accounts on $name', (engine) => {
     expect(released.map((r) => [r.state, r.ticketNumber])).toEqual([['processed', 1], ['processed', 2]]);
     const acks = await p.sent(2);
     expect(acks.map((m) => m.parsed.subject)).toEqual(['[#1] Première demande', '[#2] Second request']);
-    expect(sink.messages.filter((m) => m.envelope.to.includes('zoe@newclient.test'))).toHaveLength(3);
+    expect(peers.sink.messages.filter((m) => m.envelope.to.includes('zoe@newclient.test'))).toHaveLength(3);
   });
 
   it('refuses a pending contact once, and holds a blocked one silently', async () => {
-    p = await startPipeline(engine, dovecot, sink, hold);
+    p = await startPipeline(engine, peers.dovecot, peers.sink, hold);
     await p.deliver(clientMail({ from: 'spam@nowhere.test', subject: 'Buy now', body: 'x' }).raw);
     await p.processed(1);
     await p.sent(1); // account pending
@@ -79,11 +64,11 @@ suite('accounts on $name', (engine) => {
     const mails = await p.sent(1); // only ok@client.test's first "pending" notice
     expect(mails.map((m) => m.envelope.to[0])).toEqual(['ok@client.test']);
     await p.g.outbox.idle();
-    expect(sink.messages.filter((m) => m.envelope.to.includes('spam@nowhere.test'))).toHaveLength(2);
+    expect(peers.sink.messages.filter((m) => m.envelope.to.includes('spam@nowhere.test'))).toHaveLength(2);
   });
 
   it('makes members of an organisation from its mail domain, pending where it validates members', async () => {
-    p = await startPipeline(engine, dovecot, sink, hold);
+    p = await startPipeline(engine, peers.dovecot, peers.sink, hold);
     const db = p.g.database.db;
     const at = new Date().toISOString();
     const open = await db.insertInto('organisation').values({ name: 'Open Corp', requires_validation: 0, created_at: at }).returning('id').executeTakeFirstOrThrow();

@@ -1,54 +1,38 @@
 // End to end on real peers: mail delivered to Dovecot → Guichet's poller → ticket and entries in
 // the database (SQLite and PostgreSQL) → acknowledgement captured by a real SMTP server.
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { Guichet } from '../../src/app.ts';
 import { storeRaw } from '../../src/mail/raw-store.ts';
-import { testEngines } from '../support/databases.ts';
-import { dovecotAvailable, ensureDovecotInstalled, startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { mailPeers, mailSuite } from '../support/mail-suite.ts';
 import { buildGuichet, clientMail, getTicket, SUPPORT } from '../support/guichet.ts';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { waitUntil } from '../support/wait.ts';
 
-const engines = await testEngines();
-const inCI = process.env.CI === 'true';
-const available = dovecotAvailable() || (await ensureDovecotInstalled());
-if (!available && !inCI) console.warn('\n!!! Dovecot missing: the end-to-end intake suite is SKIPPED !!!\n');
-const suite = available || inCI ? describe.each(engines) : describe.skip.each(engines);
+const suite = await mailSuite('end-to-end intake');
 
 suite('intake end to end on $name', (engine) => {
-  let dovecot: Dovecot;
-  let sink: SmtpSink;
+  const peers = mailPeers(engine);
   let guichet: Guichet | null = null;
   let mailbox = 0;
   let databaseUrl = '';
 
-  beforeAll(async () => {
-    dovecot = await startDovecot();
-    sink = await startSmtpSink();
-  });
-  afterAll(async () => {
-    await dovecot?.stop();
-    await sink?.close();
-    await engine.cleanup();
-  });
   afterEach(async () => {
     await guichet?.stop();
     guichet = null;
-    sink.clear();
+    peers.sink.clear();
   });
 
   /** Each test reads its own mailbox of the shared Dovecot and its own fresh database. */
   async function start(): Promise<{ g: Guichet; box: string }> {
     const box = `T${++mailbox}`;
-    await dovecot.append('Subject: bootstrap\r\n\r\nx\r\n', box).then(async () => {
-      const c = await dovecot.connect();
+    await peers.dovecot.append('Subject: bootstrap\r\n\r\nx\r\n', box).then(async () => {
+      const c = await peers.dovecot.connect();
       await c.mailboxOpen(box);
       await c.messageDelete('1:*');
       await c.logout();
     });
     databaseUrl = await engine.freshUrl();
-    guichet = await buildGuichet({ databaseUrl, imapUrl: dovecot.url.replace(/INBOX$/, box), smtpUrl: sink.url });
+    guichet = await buildGuichet({ databaseUrl, imapUrl: peers.dovecot.url.replace(/INBOX$/, box), smtpUrl: peers.sink.url });
     await guichet.start({ listen: false });
     return { g: guichet, box };
   }
@@ -65,9 +49,9 @@ suite('intake end to end on $name', (engine) => {
   it('turns a new mail into a ticket and acknowledges it, threaded on the client message', async () => {
     const { g, box } = await start();
     const first = clientMail({ subject: 'The invoice page is blank', body: 'Since this morning the page is empty.\r\n\r\nAda', cc: 'Bob <bob@example.com>' });
-    await dovecot.append(first.raw, box);
+    await peers.dovecot.append(first.raw, box);
 
-    const [ack] = await sink.waitFor(1);
+    const [ack] = await peers.sink.waitFor(1);
     expect(ack!.envelope.to).toEqual(['ada@example.com']);
     expect(ack!.parsed.subject).toBe('[#1] The invoice page is blank');
     expect(ack!.parsed.inReplyTo).toBe(first.messageId);
@@ -89,7 +73,7 @@ suite('intake end to end on $name', (engine) => {
     expect(outbox).toMatchObject({ state: 'sent', attempts: 1 });
     expect(outbox.server_response).toMatch(/^250/);
     // The IMAP message is marked, so a person looking at the mailbox sees it was handled.
-    const c = await dovecot.connect();
+    const c = await peers.dovecot.connect();
     await c.mailboxOpen(box);
     const msg = await c.fetchOne('*', { flags: true });
     await c.logout();
@@ -99,14 +83,14 @@ suite('intake end to end on $name', (engine) => {
   it('files replies on the ticket by subject tag or by In-Reply-To, and acknowledges only the new ticket', async () => {
     const { g, box } = await start();
     const first = clientMail({ subject: 'Cannot log in', body: 'The login form says error 500.' });
-    await dovecot.append(first.raw, box);
-    const [ack] = await sink.waitFor(1);
+    await peers.dovecot.append(first.raw, box);
+    const [ack] = await peers.sink.waitFor(1);
 
-    await dovecot.append(clientMail({
+    await peers.dovecot.append(clientMail({
       subject: 'RE: TR: [#1] Cannot log in',
       body: 'Still failing on Firefox 130.\r\n\r\nOn Mon, 3 Nov 2026 at 10:00, Example Support <support@help.example.test> wrote:\r\n> We received your request',
     }).raw, box);
-    await dovecot.append(clientMail({
+    await peers.dovecot.append(clientMail({
       subject: 'Re: Cannot log in',
       body: 'And on Chrome too.\r\n\r\nLe lun. 3 nov. 2026 à 10:00, Support a écrit :\r\n> quoted',
       inReplyTo: ack!.parsed.messageId!,
@@ -129,13 +113,13 @@ suite('intake end to end on $name', (engine) => {
       ['processed', 'comment'],
     ]);
     await g.outbox.idle();
-    expect(sink.messages).toHaveLength(1);
+    expect(peers.sink.messages).toHaveLength(1);
   });
 
   it('opens a new ticket when the tag names one that does not exist, and says so', async () => {
     const { g, box } = await start();
-    await dovecot.append(clientMail({ subject: 'Re: [#4242] Old thread', body: 'Hello again' }).raw, box);
-    const [ack] = await sink.waitFor(1);
+    await peers.dovecot.append(clientMail({ subject: 'Re: [#4242] Old thread', body: 'Hello again' }).raw, box);
+    const [ack] = await peers.sink.waitFor(1);
     expect(ack!.parsed.subject).toBe('[#1] Old thread');
     expect(ack!.parsed.text).toContain('4242');
     expect((await getTicket(g, 1)).summary).toBe('Old thread');
@@ -143,9 +127,9 @@ suite('intake end to end on $name', (engine) => {
 
   it('keeps a stranger off a ticket: quarantined with the reason, never on the thread', async () => {
     const { g, box } = await start();
-    await dovecot.append(clientMail({ subject: 'Broken export', body: 'CSV export is empty' }).raw, box);
-    await sink.waitFor(1);
-    await dovecot.append(clientMail({ from: 'mallory@evil.test', subject: 'Re: [#1] Broken export', body: 'Close this please' }).raw, box);
+    await peers.dovecot.append(clientMail({ subject: 'Broken export', body: 'CSV export is empty' }).raw, box);
+    await peers.sink.waitFor(1);
+    await peers.dovecot.append(clientMail({ from: 'mallory@evil.test', subject: 'Re: [#1] Broken export', body: 'Close this please' }).raw, box);
     const rows = await processed(g, 2);
     expect(rows[1]).toMatchObject({ state: 'quarantined', outcome: 'sender mallory@evil.test may not write on ticket #1' });
     expect((await getTicket(g, 1)).entries).toHaveLength(1);
@@ -155,8 +139,8 @@ suite('intake end to end on $name', (engine) => {
     const { g, box } = await start();
     // A header block past the MIME parser's 1 MiB bound: the parse throws.
     const bomb = `From: ada@example.com\r\nSubject: bomb\r\nX-Padding: ${'a'.repeat(1_100_000)}\r\n\r\nbody\r\n`;
-    await dovecot.append(bomb, box);
-    await dovecot.append(clientMail({ subject: 'After the bomb', body: 'fine' }).raw, box);
+    await peers.dovecot.append(bomb, box);
+    await peers.dovecot.append(clientMail({ subject: 'After the bomb', body: 'fine' }).raw, box);
     const rows = await processed(g, 2);
     expect(rows[0]).toMatchObject({ state: 'failed' });
     expect(rows[0]!.outcome).toMatch(/^parse failed: .*header size/i);
@@ -169,10 +153,10 @@ suite('intake end to end on $name', (engine) => {
     const { g, box } = await start();
     // Over the size limit: recorded as quarantined with the reason, raw bytes kept.
     await g.stop();
-    guichet = await buildGuichet({ databaseUrl, imapUrl: dovecot.url.replace(/INBOX$/, box), smtpUrl: sink.url, overrides: { limits: { maxMessageBytes: 2048 } } });
+    guichet = await buildGuichet({ databaseUrl, imapUrl: peers.dovecot.url.replace(/INBOX$/, box), smtpUrl: peers.sink.url, overrides: { limits: { maxMessageBytes: 2048 } } });
     await guichet.start({ listen: false });
-    await dovecot.append(clientMail({ subject: 'Huge', body: 'x'.repeat(5000) }).raw, box);
-    await dovecot.append(clientMail({ subject: 'Small one', body: 'fine' }).raw, box);
+    await peers.dovecot.append(clientMail({ subject: 'Huge', body: 'x'.repeat(5000) }).raw, box);
+    await peers.dovecot.append(clientMail({ subject: 'Small one', body: 'fine' }).raw, box);
     const rows = await processed(guichet, 2);
     expect(rows[0]!.state).toBe('quarantined');
     expect(rows[0]!.outcome).toMatch(/exceeds limits\.maxMessageBytes/);
@@ -182,24 +166,24 @@ suite('intake end to end on $name', (engine) => {
 
   it('does not duplicate anything after a restart, even when the mailbox is read again from the start', async () => {
     const { g, box } = await start();
-    await dovecot.append(clientMail({ subject: 'Once only', body: 'one' }).raw, box);
-    await sink.waitFor(1);
+    await peers.dovecot.append(clientMail({ subject: 'Once only', body: 'one' }).raw, box);
+    await peers.sink.waitFor(1);
     await g.outbox.idle();
     await g.stop();
 
     // Same database, and the mailbox cursor forgotten: the poller fetches the message again.
-    guichet = await buildGuichet({ databaseUrl, imapUrl: dovecot.url.replace(/INBOX$/, box), smtpUrl: sink.url });
+    guichet = await buildGuichet({ databaseUrl, imapUrl: peers.dovecot.url.replace(/INBOX$/, box), smtpUrl: peers.sink.url });
     await guichet.database.db.deleteFrom('mailbox_cursor').execute();
     await guichet.start({ listen: false });
     await guichet.poller!.pollNow();
-    await dovecot.append(clientMail({ subject: 'Second', body: 'two' }).raw, box);
+    await peers.dovecot.append(clientMail({ subject: 'Second', body: 'two' }).raw, box);
     await processed(guichet, 2);
-    await sink.waitFor(2);
+    await peers.sink.waitFor(2);
     await guichet.outbox.idle();
 
     const tickets = await guichet.database.db.selectFrom('ticket').select(['number', 'summary']).orderBy('number').execute();
     expect(tickets).toEqual([{ number: 1, summary: 'Once only' }, { number: 2, summary: 'Second' }]);
-    expect(sink.messages.map((m) => m.parsed.subject)).toEqual(['[#1] Once only', '[#2] Second']);
+    expect(peers.sink.messages.map((m) => m.parsed.subject)).toEqual(['[#1] Once only', '[#2] Second']);
   });
 
   it('replays a message stored before a crash exactly once', async () => {
@@ -208,31 +192,31 @@ suite('intake end to end on $name', (engine) => {
     guichet = null;
     // The crash: raw bytes stored and the row written, then the process died before applying.
     const mail = clientMail({ subject: 'Crash course', body: 'boom' });
-    const again = await buildGuichet({ databaseUrl, imapUrl: dovecot.url.replace(/INBOX$/, box), smtpUrl: sink.url });
-    const { uid, uidValidity } = await dovecot.append(mail.raw, box);
+    const again = await buildGuichet({ databaseUrl, imapUrl: peers.dovecot.url.replace(/INBOX$/, box), smtpUrl: peers.sink.url });
+    const { uid, uidValidity } = await peers.dovecot.append(mail.raw, box);
     await storeRaw(again.database.db, path.join(again.config.dataDir, 'raw'), Buffer.from(mail.raw), { mailbox: box, uidValidity, uid }, new Date());
     guichet = again;
     await guichet.start({ listen: false });
     await processed(guichet, 1);
-    await sink.waitFor(1);
+    await peers.sink.waitFor(1);
     await guichet.outbox.idle();
     expect(await guichet.database.db.selectFrom('ticket').select('number').execute()).toEqual([{ number: 1 }]);
-    expect(sink.messages).toHaveLength(1);
+    expect(peers.sink.messages).toHaveLength(1);
   });
 
   it('never answers automated mail: an auto-reply to the acknowledgement is logged on the ticket, nothing is sent', async () => {
     const { g, box } = await start();
-    await dovecot.append(clientMail({ subject: 'Hello', body: 'Please help', headers: { 'Content-Language': 'fr-FR' } }).raw, box);
-    const [ack] = await sink.waitFor(1);
+    await peers.dovecot.append(clientMail({ subject: 'Hello', body: 'Please help', headers: { 'Content-Language': 'fr-FR' } }).raw, box);
+    const [ack] = await peers.sink.waitFor(1);
     expect(ack!.parsed.text).toContain('Répondez au-dessus de cette ligne');
     expect(ack!.parsed.text).toMatch(/Bonjour/);
-    await dovecot.append(clientMail({
+    await peers.dovecot.append(clientMail({
       subject: `Réponse automatique : ${ack!.parsed.subject}`,
       body: 'Je suis absente jusqu’au 30 novembre.',
       inReplyTo: ack!.parsed.messageId!,
       headers: { 'Auto-Submitted': 'auto-replied', 'X-Autoreply': 'yes' },
     }).raw, box);
-    await dovecot.append(clientMail({ from: 'MAILER-DAEMON@mx.example.com', subject: 'Undelivered Mail Returned to Sender', body: 'This is the mail system.', headers: { 'Return-Path': '<>' } }).raw, box);
+    await peers.dovecot.append(clientMail({ from: 'MAILER-DAEMON@mx.example.com', subject: 'Undelivered Mail Returned to Sender', body: 'This is the mail system.', headers: { 'Return-Path': '<>' } }).raw, box);
     const rows = await processed(g, 3);
     expect(rows[1]).toMatchObject({ state: 'ignored' });
     expect(rows[1]!.outcome).toMatch(/^auto-reply/);
@@ -242,7 +226,7 @@ suite('intake end to end on $name', (engine) => {
     expect(events).toHaveLength(1);
     expect((await getTicket(g, 1)).entries).toHaveLength(1);
     await g.outbox.idle();
-    expect(sink.messages).toHaveLength(1);
+    expect(peers.sink.messages).toHaveLength(1);
     expect(await g.database.db.selectFrom('ticket').select('number').execute()).toEqual([{ number: 1 }]);
   });
 });

@@ -2,19 +2,15 @@
 // both engines: feedback and the answer, resolution with its confirm / still-broken links, closing,
 // replies to closed tickets and duplicates, requalification, auto-close, private visibility,
 // fields by email, and one notification per client-visible change, in the client's language.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { Guichet } from '../../src/app.ts';
 import { autoCloseResolved } from '../../src/jobs/auto-close.ts';
-import { testEngines } from '../support/databases.ts';
-import { dovecotAvailable, ensureDovecotInstalled, startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { mailPeers, mailSuite } from '../support/mail-suite.ts';
 import { API_TOKEN, clientMail, getTicket, SUPPORT } from '../support/guichet.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
 import { startSmtpSink, type Captured, type SmtpSink } from '../support/smtp-sink.ts';
 
-const engines = await testEngines();
-const available = dovecotAvailable() || (await ensureDovecotInstalled());
-if (!available && process.env.CI !== 'true') console.warn('\n!!! Dovecot missing: the workflow suite is SKIPPED !!!\n');
-const suite = available || process.env.CI === 'true' ? describe.each(engines) : describe.skip.each(engines);
+const suite = await mailSuite('workflow');
 
 async function api(g: Guichet, method: string, url: string, body: unknown, staff = 'agent@help.example.test') {
   const res = await g.http.request(`/api/v1${url}`, {
@@ -34,25 +30,15 @@ function mailtoLinks(m: Captured): Array<{ to: string; subject: string; body: st
 }
 
 suite('workflow on $name', (engine) => {
-  let dovecot: Dovecot;
-  let sink: SmtpSink;
+  const peers = mailPeers(engine);
   let p: Pipeline | null = null;
-  beforeAll(async () => {
-    dovecot = await startDovecot();
-    sink = await startSmtpSink();
-  });
-  afterAll(async () => {
-    await dovecot?.stop();
-    await sink?.close();
-    await engine.cleanup();
-  });
   afterEach(async () => {
     await p?.stop();
     p = null;
   });
 
   async function start(overrides: Record<string, unknown> = {}) {
-    p = await startPipeline(engine, dovecot, sink, overrides);
+    p = await startPipeline(engine, peers.dovecot, peers.sink, overrides);
     await p.g.database.db.insertInto('staff').values({
       email: 'agent@help.example.test', name: 'Agnès', password_hash: 'x', role: 'agent', active: 1, created_at: new Date().toISOString(),
     }).execute();
