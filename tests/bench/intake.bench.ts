@@ -79,6 +79,8 @@ async function cleanup(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (!Number.isInteger(COUNT) || COUNT < 10) throw new Error(`BENCH_MESSAGES must be an integer ≥ 10, got ${process.env.BENCH_MESSAGES}`);
+  if (!Number.isInteger(PROBES) || PROBES < 1) throw new Error(`BENCH_PROBES must be an integer ≥ 1, got ${process.env.BENCH_PROBES}`);
   const cpus = os.cpus();
   log(`${COUNT} messages, ${PROBES} latency probes, seed ${SEED}; ${cpus.length} cores (${cpus[0]?.model.trim() ?? '?'}), Node ${process.version}`);
 
@@ -229,7 +231,7 @@ async function main(): Promise<void> {
   const expectedTickets = COUNT - replies;
   const ticketCount = Number((await g.database.db.selectFrom('ticket').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const outcomeText = outcomes.map((o) => `${o.state}/${o.outcome}: ${o.n}`).join(', ');
-  log(`(b) Guichet intake: ${fmt(bMs)} ms = ${fmt(bRate)} msg/s; start() resolved after ${fmt(startResolvedMs)} ms; inside intake.handle ${fmt(handleMs)} ms (${fmt((100 * handleMs) / bMs)} %); max event-loop lag ${fmt(maxLag)} ms; CPU ${fmt(bCpu / COUNT, 2)} ms/msg; load ${loadavg()}`);
+  log(`(b) Guichet intake: ${fmt(bMs)} ms = ${fmt(bRate)} msg/s; start() resolved after ${fmt(startResolvedMs)} ms; inside intake.handle() ${fmt(handleMs)} ms wall (${fmt((100 * handleMs) / bMs)} %, outbox sends interleave); max event-loop lag ${fmt(maxLag)} ms; CPU ${fmt(bCpu / COUNT, 2)} ms/msg; load ${loadavg()}`);
   log(`    outcomes: ${outcomeText}; ${ticketCount} tickets (expected ${expectedTickets})`);
   const dbFile = databaseUrl.slice('sqlite:'.length);
   const dbBytes = (await Promise.all(['', '-wal'].map((x) => stat(dbFile + x).then((s) => s.size, () => 0)))).reduce((a, b) => a + b, 0);
@@ -305,7 +307,7 @@ async function main(): Promise<void> {
   // ---- 5. summary ----
   const rows: Array<[string, string, string]> = [
     ['machine', `${cpus.length} cores, ${os.totalmem() > 0 ? fmt(os.totalmem() / 2 ** 30, 1) + ' GiB, ' : ''}Node ${process.version}`, ''],
-    ['backlog', `${COUNT} msgs, ${mb(backlog.bytes)}, ${replies} replies, ${withAttachment} attachments, ${withHtml} HTML`, ''],
+    ['backlog', `${COUNT} msgs, ${mb(backlog.bytes)}`, `${replies} replies, ${withAttachment} with attachment, ${withHtml} HTML+text`],
     ['IMAP APPEND', `${fmt(appendRate)} msg/s`, ''],
     ['(a) fetch + simpleParser', `${fmt(aRate)} msg/s`, `${fmt(aMs / 1000, 2)} s, CPU ${fmt(aCpu / COUNT, 2)} ms/msg`],
     ['(b) Guichet → SQLite', `${fmt(bRate)} msg/s`, `${fmt(bMs / 1000, 2)} s, CPU ${fmt(bCpu / COUNT, 2)} ms/msg`],
@@ -313,7 +315,7 @@ async function main(): Promise<void> {
     ['(b)/(a) by CPU ms/msg', `${fmt((100 * aCpu) / bCpu)} %`, `less sensitive to other load; (a) warm-up pass ${fmt(coldA.rate)} msg/s`],
     ['latency p50', `${fmt(p50)} ms`, p50 <= TARGET_P50_MS ? 'PASS (≤ 1 s)' : 'MISS (> 1 s)'],
     ['latency p90 / p99 / max', `${fmt(p90)} / ${fmt(p99)} / ${fmt(max)} ms`, `median split: IMAP notice+fetch ${med(parts.notice)}, handle ${med(parts.handle)}, send ${med(parts.send)} ms`],
-    ['load average (1 min)', `${loadavg()}`, 'others share this machine: compare with a quiet run'],
+    ['load average 1/5/15 min', `${loadavg()}`, 'others may share this machine: compare with a quiet run'],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
