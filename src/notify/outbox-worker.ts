@@ -27,6 +27,7 @@ export interface OutboxWorker {
 
 const LEASE_MS = 5 * 60_000;
 const BATCH = 50;
+const KICK_DELAY_MS = 20;
 
 export function retryDelayMs(attempts: number, backoffSeconds: number): number {
   return Math.min(backoffSeconds * 1000 * 2 ** Math.max(0, attempts - 1), 6 * 3600_000);
@@ -129,10 +130,11 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     runOnce,
     kick() {
       if (stopped || kickTimer) return;
+      // A short pause gathers the mail of a burst (a mailbox backlog) into one run.
       kickTimer = setTimeout(() => {
         kickTimer = null;
         void runOnce();
-      }, 0);
+      }, KICK_DELAY_MS);
     },
     async idle() {
       while (kickTimer || running) {

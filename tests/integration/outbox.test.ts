@@ -26,12 +26,15 @@ describe.each(engines)('outbox on $name', (engine) => {
     for (let i = 0; i < count; i++) {
       await g.intake.handle(Buffer.from(clientMail({ subject: `Ticket ${i}`, body: 'x' }).raw), { mailbox: 'pipe', uidValidity: null, uid: null });
     }
-    let clock = new Date('2026-11-23T10:00:00Z');
+    // A whole hour ahead of the real clock, so the rows queued just now are due.
+    const start = new Date(Math.ceil(Date.now() / 3600_000) * 3600_000 + 3600_000);
+    let clock = start;
     const mailer = createSmtpMailer({ url: sink.url, from: 'Support <support@help.example.test>' });
     const worker = createOutboxWorker({ db: g.database.db, mailer, maxAttempts: 3, backoffSeconds: 60, now: () => clock });
     const rows = () => g.database.db.selectFrom('outbox').selectAll().orderBy('id').execute();
     return {
-      g, worker, rows,
+      g, worker, rows, start,
+      at: (seconds: number) => new Date(start.getTime() + seconds * 1000).toISOString(),
       advance(seconds: number) {
         clock = new Date(clock.getTime() + seconds * 1000);
       },
@@ -50,7 +53,7 @@ describe.each(engines)('outbox on $name', (engine) => {
       sink.failNext(1, 451);
       expect(await t.worker.runOnce()).toBe(0);
       let [row] = await t.rows();
-      expect(row).toMatchObject({ state: 'pending', attempts: 1, next_attempt_at: '2026-11-23T10:01:00.000Z' });
+      expect(row).toMatchObject({ state: 'pending', attempts: 1, next_attempt_at: t.at(60) });
       expect(row!.last_error).toMatch(/451/);
 
       expect(await t.worker.runOnce()).toBe(0); // not due yet
@@ -59,7 +62,7 @@ describe.each(engines)('outbox on $name', (engine) => {
       t.advance(61);
       expect(await t.worker.runOnce()).toBe(1);
       [row] = await t.rows();
-      expect(row).toMatchObject({ state: 'sent', attempts: 2, last_error: null, sent_at: '2026-11-23T10:01:01.000Z' });
+      expect(row).toMatchObject({ state: 'sent', attempts: 2, last_error: null, sent_at: t.at(61) });
       expect(row!.server_response).toMatch(/^250/);
       expect(sink.messages).toHaveLength(1);
       expect(await t.worker.runOnce()).toBe(0);
