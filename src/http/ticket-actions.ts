@@ -21,6 +21,10 @@ const patchSchema = z
     resolution: z.enum(RESOLUTIONS).optional(),
     status: z.enum(STATUSES).optional(),
     reopen: z.literal(true).optional(),
+    // The seed's evaluation of a ticket: internal to staff, never mailed.
+    urgency: z.string().max(100).nullable().optional(),
+    impact: z.string().max(100).nullable().optional(),
+    cost_estimate: z.string().max(100).nullable().optional(),
     message: z.string().max(100_000).optional(),
   })
   .strict();
@@ -153,7 +157,19 @@ export function createTicketActions(deps: TicketActionDeps) {
       if (input.duplicate_of !== undefined) changes.push({ kind: 'duplicate', of: input.duplicate_of });
       if (input.resolution && input.resolution !== 'duplicate') changes.push({ kind: 'resolve', resolution: input.resolution });
       if (input.status) changes.push({ kind: 'status', to: input.status });
-      if (!changes.length) throw new HTTPException(422, { message: 'nothing to change' });
+      const evaluation = (['urgency', 'impact', 'cost_estimate'] as const).filter((k) => input[k] !== undefined && input[k] !== t[k]);
+      if (!changes.length && !evaluation.length) throw new HTTPException(422, { message: 'nothing to change' });
+      if (evaluation.length) {
+        t = await trx
+          .updateTable('ticket')
+          .set(Object.fromEntries(evaluation.map((k) => [k, input[k]])))
+          .where('id', '=', t.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        for (const k of evaluation) {
+          await recordEvent(trx, { ticketId: t.id, actor: actor.id, kind: 'changed', field: k, to: input[k] ?? null }, now);
+        }
+      }
       for (const change of changes) {
         const out = await changeTicket(trx, deps.change, t, change, actor, now, { message: input.message });
         if (!out.ok) throw new HTTPException(409, { message: out.reason });
@@ -163,7 +179,10 @@ export function createTicketActions(deps: TicketActionDeps) {
       return t;
     });
     if (notified) deps.onMailQueued();
-    return c.json({ number: ticket.number, status: ticket.status, resolution: ticket.resolution, priority: ticket.priority, type: ticket.type, awaiting: ticket.awaiting, duplicate_of: ticket.duplicate_of });
+    return c.json({
+      number: ticket.number, status: ticket.status, resolution: ticket.resolution, priority: ticket.priority, type: ticket.type,
+      awaiting: ticket.awaiting, duplicate_of: ticket.duplicate_of, urgency: ticket.urgency, impact: ticket.impact, cost_estimate: ticket.cost_estimate,
+    });
   });
 
   app.post('/tickets/:number{[0-9]+}/replies', async (c) => {

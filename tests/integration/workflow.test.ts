@@ -265,4 +265,39 @@ suite('workflow on $name', (engine) => {
     await p.sent(1); // staff alert
     expect((await getTicket(p.g, 2)).entries.at(-1).text).toBe('Fine for us.');
   });
+
+  it('requalifies the type, closes with wont_fix, lets staff reopen, records the evaluation silently, and reopens on reply when configured', async () => {
+    const p = await start({ workflow: { replyToClosed: 'reopen' } });
+    await p.deliver(clientMail({ subject: 'Add dark mode', body: 'Type: question\r\n\r\nPlease add a dark theme.' }).raw);
+    await p.sent(2);
+
+    expect((await api(p.g, 'PATCH', '/tickets/1', { urgency: 'low', impact: 'all users', cost_estimate: '3 days' })).body).toMatchObject({ urgency: 'low', impact: 'all users', cost_estimate: '3 days' });
+    expect((await api(p.g, 'PATCH', '/tickets/1', { type: 'evolution', message: 'This is a feature request.' })).body.type).toBe('evolution');
+    const [typed] = await p.sent(1);
+    expect(typed!.parsed.text).toMatch(/assistance/i);
+    expect(typed!.parsed.text).toMatch(/Change request/);
+    expect(typed!.parsed.text).toContain('This is a feature request.');
+    expect(await api(p.g, 'PATCH', '/tickets/1', { type: 'maintenance' })).toMatchObject({ status: 200 });
+    await p.sent(1);
+
+    expect((await api(p.g, 'PATCH', '/tickets/1', { resolution: 'wont_fix', message: 'Not planned.' })).body).toMatchObject({ status: 'closed', resolution: 'wont_fix' });
+    const [closed] = await p.sent(1);
+    expect(closed!.parsed.text).toMatch(/closed/i);
+    expect(await api(p.g, 'PATCH', '/tickets/1', { status: 'feedback' })).toMatchObject({ status: 409, body: { error: 'a closed ticket cannot be set to feedback; reopen it first' } });
+
+    expect((await api(p.g, 'PATCH', '/tickets/1', { reopen: true })).body).toMatchObject({ status: 'confirmed', resolution: 'reopened' });
+    const [reopened] = await p.sent(1);
+    expect(reopened!.parsed.text).toMatch(/reopened/i);
+    await api(p.g, 'PATCH', '/tickets/1', { resolution: 'suspended' });
+    await p.sent(1);
+
+    // replyToClosed: reopen — the client's reply reopens the ticket instead of opening a new one.
+    await p.deliver(clientMail({ subject: 'Re: [#1] Add dark mode', body: 'Any chance after all?' }).raw);
+    const mails = await p.sent(2); // reopened notice + staff alert
+    expect(mails.map((m) => m.envelope.to[0]).sort()).toEqual(['ada@example.com', 'agent@help.example.test']);
+    expect(await getTicket(p.g, 1)).toMatchObject({ status: 'confirmed', resolution: 'reopened', awaiting: 'staff' });
+    expect(await p.g.database.db.selectFrom('ticket').select('number').execute()).toEqual([{ number: 1 }]);
+    const events = await p.g.database.db.selectFrom('event').select(['field', 'to_value']).where('field', 'in', ['urgency', 'type']).orderBy('id').execute();
+    expect(events).toEqual([{ field: 'urgency', to_value: 'low' }, { field: 'type', to_value: 'evolution' }, { field: 'type', to_value: 'maintenance' }]);
+  });
 });
