@@ -60,7 +60,7 @@ export function createIntake(opts: IntakeOptions) {
         omitted.push(filename);
         continue;
       }
-      await writeContentAddressed(filesDir, a.content, '');
+      writeContentAddressed(filesDir, a.content, '', a.sha256);
       stored.push({ filename, contentType: a.contentType, size: a.size, sha256: a.sha256, contentId: a.contentId, inline: a.inline });
     }
     return { stored, omitted };

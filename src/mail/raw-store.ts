@@ -3,7 +3,7 @@
 // Bytes go to a content-addressed file; the row is unique on (mailbox, uidvalidity, uid) and on the
 // sha256, so a second delivery of the same message is a silent no-op that returns the first row.
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile, access } from 'node:fs/promises';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database, InboundMessage } from '../db/schema.ts';
@@ -13,17 +13,25 @@ export function sha256(bytes: Buffer | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Writes bytes under dir/ab/cd/<sha256><ext> once; concurrent writers cannot leave a partial file. */
-export async function writeContentAddressed(dir: string, bytes: Buffer, ext: string): Promise<{ sha: string; file: string }> {
-  const sha = sha256(bytes);
-  const file = path.join(dir, sha.slice(0, 2), sha.slice(2, 4), `${sha}${ext}`);
-  try {
-    await access(file);
-  } catch {
-    await mkdir(path.dirname(file), { recursive: true });
+const knownDirs = new Set<string>();
+
+/**
+ * Writes bytes under dir/ab/cd/<sha256><ext> once; concurrent writers cannot leave a partial file.
+ * Synchronous on purpose: a local write of a mail is tens of microseconds, far less than the four
+ * trips through the thread pool the asynchronous calls cost per message on a backlog.
+ */
+export function writeContentAddressed(dir: string, bytes: Buffer, ext: string, known?: string): { sha: string; file: string } {
+  const sha = known ?? sha256(bytes);
+  const folder = path.join(dir, sha.slice(0, 2), sha.slice(2, 4));
+  const file = path.join(folder, `${sha}${ext}`);
+  if (!existsSync(file)) {
+    if (!knownDirs.has(folder)) {
+      mkdirSync(folder, { recursive: true });
+      knownDirs.add(folder);
+    }
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, file);
   }
   return { sha, file };
 }
@@ -50,7 +58,7 @@ export async function storeRaw(
   source: MailSource,
   now: Date,
 ): Promise<StoredRaw> {
-  const { sha, file } = await writeContentAddressed(rawDir, raw, '.eml');
+  const { sha, file } = writeContentAddressed(rawDir, raw, '.eml');
   const existing = async () =>
     db
       .selectFrom('inbound_message')
@@ -70,8 +78,7 @@ export async function storeRaw(
       .orderBy('id')
       .executeTakeFirst();
 
-  const found = await existing();
-  if (found) return { row: found, duplicate: true };
+  // Insert first: a new message (the common case) costs one statement, a redelivery two.
   const inserted = await db
     .insertInto('inbound_message')
     .values({
@@ -90,7 +97,7 @@ export async function storeRaw(
     .returningAll()
     .executeTakeFirst();
   if (inserted) return { row: inserted, duplicate: false };
-  // Lost a race with another process storing the same message: theirs is the row.
+  // Already stored (a redelivery, or another process got there first): that row is the message.
   const raced = await existing();
   if (!raced) throw new Error('inbound message vanished after a unique conflict');
   return { row: raced, duplicate: true };

@@ -235,6 +235,7 @@ export function createNotifier(opts: NotifierOptions) {
           .execute();
       }
       if (!staff.length) staff = await trx.selectFrom('staff').selectAll().where('active', '=', 1).execute();
+      if (!staff.length) return 0;
       const thread = await threadOf(trx, ticket);
       for (const member of staff) {
         const rendered = opts.renderer.render('staff-alert', opts.defaultLanguage, {
