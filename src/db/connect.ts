@@ -74,6 +74,9 @@ export function openDatabase(url: string): Db {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
+    // A 64 MiB page cache keeps the hot B-tree pages (ticket, message_ref, outbox indexes) in memory
+    // through a mailbox backlog; the default 2 MiB is evicted by every few message bodies.
+    sqlite.pragma('cache_size = -65536');
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, engine: 'sqlite', close: () => db.destroy() };
   }
