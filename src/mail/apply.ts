@@ -115,7 +115,8 @@ export async function applyMail(
       if (ticket) {
         await recordEvent(trx, { ticketId: ticket.id, actor: `email:${mail.from.address}`, kind: classification.kind, to: classification.reason }, now);
       }
-      if (classification.kind === 'bounce') await markBounced(trx, mail, classification.reason);
+      // A delivery report that says "delivered" (status 2.x.x) is no bounce.
+      if (classification.kind === 'bounce' && classification.reason !== 'delivered') await markBounced(trx, mail, classification.reason);
       return finish({
         state: 'ignored',
         outcome: `${classification.kind.replace('_', '-')}: ${classification.reason}`,
@@ -246,9 +247,15 @@ function isPlusOf(address: string, supportAddresses: string[]): boolean {
   });
 }
 
-/** A bounce names the notification it returns (In-Reply-To/References, or the Message-ID quoted in its report). */
+/**
+ * A bounce names the notification it returns: In-Reply-To/References, or the Message-ID of the
+ * returned message in its report (the text, or the message/rfc822 / text/rfc822-headers part).
+ */
 async function markBounced(trx: Trx, mail: InboundMail, reason: string): Promise<void> {
-  const quoted = mail.text.match(/<[^<>\s@]+@[^<>\s]+>/g) ?? [];
+  const returned = mail.attachments
+    .filter((a) => a.contentType.startsWith('message/') || a.contentType === 'text/rfc822-headers')
+    .map((a) => a.content.subarray(0, 64 * 1024).toString('latin1'));
+  const quoted = [mail.text, ...returned].flatMap((t) => t.match(/<[^<>\s@]+@[^<>\s]+>/g) ?? []);
   const ids = [...new Set([...mail.inReplyTo, ...mail.references, ...quoted])];
   if (!ids.length) return;
   await trx
