@@ -98,8 +98,9 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
         markAs: config.imap.markAs === 'seen' ? { kind: 'seen' } : { kind: 'move', folder: config.imap.markAs.move },
         lastUid: (mailbox, uidValidity) => lastHandledUid(database.db, mailbox, uidValidity),
         handle: async (raw, source) => {
-          await intake.handle(raw, source);
-          await advanceCursor(database.db, source.mailbox, source.uidValidity, source.uid);
+          const result = await intake.handle(raw, source);
+          // A new message's own row marks its UID done; a duplicate's bytes left no row for it.
+          if (result.duplicate) await advanceCursor(database.db, source.mailbox, source.uidValidity, source.uid);
         },
         log,
       })

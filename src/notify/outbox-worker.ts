@@ -1,6 +1,7 @@
 // Sends due outbox rows. A row is claimed with a lease before sending, so two Guichet processes
 // never send the same notification at once; a crash mid-send lets the lease expire and the row is
 // tried again (at-least-once, with the Message-ID stable so mail programs fold a rare duplicate).
+// Claims and outcomes are written a batch per transaction: on a backlog, commits are the cost.
 import type { Kysely } from 'kysely';
 import type { Database, OutboxRow } from '../db/schema.ts';
 import { isPermanentFailure, type Mailer } from './mailer.ts';
@@ -41,47 +42,59 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   let stopped = false;
   let kickTimer: NodeJS.Timeout | null = null;
 
-  async function claim(row: OutboxRow): Promise<boolean> {
-    const t = now();
-    const res = await opts.db
-      .updateTable('outbox')
-      .set({ lease_until: new Date(t.getTime() + LEASE_MS).toISOString(), attempts: row.attempts + 1 })
-      .where('id', '=', row.id)
-      .where('state', '=', 'pending')
-      .where('attempts', '=', row.attempts)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+  /** Leases the rows no other worker holds, in one transaction; returns those this worker got. */
+  async function claim(rows: OutboxRow[]): Promise<OutboxRow[]> {
+    const lease = new Date(now().getTime() + LEASE_MS).toISOString();
+    return opts.db.transaction().execute(async (trx) => {
+      const mine: OutboxRow[] = [];
+      for (const row of rows) {
+        const res = await trx
+          .updateTable('outbox')
+          .set({ lease_until: lease, attempts: row.attempts + 1 })
+          .where('id', '=', row.id)
+          .where('state', '=', 'pending')
+          .where('attempts', '=', row.attempts)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) === 1) mine.push(row);
+      }
+      return mine;
+    });
   }
 
-  async function sendOne(row: OutboxRow): Promise<boolean> {
-    if (!(await claim(row))) return false;
-    const attempts = row.attempts + 1;
-    try {
-      const { response } = await opts.mailer.send(row);
-      await opts.db
-        .updateTable('outbox')
-        .set({ state: 'sent', sent_at: now().toISOString(), server_response: response, lease_until: null, last_error: null })
-        .where('id', '=', row.id)
-        .execute();
-      return true;
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      const final = isPermanentFailure(err) || attempts >= opts.maxAttempts;
-      const next = new Date(now().getTime() + retryDelayMs(attempts, opts.backoffSeconds));
-      await opts.db
-        .updateTable('outbox')
-        .set({
-          state: final ? 'failed' : 'pending',
-          last_error: error,
-          server_response: (err as { response?: string }).response ?? null,
-          next_attempt_at: next.toISOString(),
-          lease_until: null,
-        })
-        .where('id', '=', row.id)
-        .execute();
-      log(final ? 'error' : 'warn', `outbox ${row.id} to ${row.recipient} ${final ? 'failed' : 'will retry'}: ${error}`);
-      return false;
-    }
+  /** Sends the claimed rows at once, then records every outcome in one transaction. */
+  async function sendAll(rows: OutboxRow[]): Promise<number> {
+    const results = await Promise.allSettled(rows.map((row) => opts.mailer.send(row)));
+    const at = now();
+    await opts.db.transaction().execute(async (trx) => {
+      for (const [i, result] of results.entries()) {
+        const row = rows[i]!;
+        if (result.status === 'fulfilled') {
+          await trx
+            .updateTable('outbox')
+            .set({ state: 'sent', sent_at: at.toISOString(), server_response: result.value.response, lease_until: null, last_error: null })
+            .where('id', '=', row.id)
+            .execute();
+          continue;
+        }
+        const err = result.reason;
+        const attempts = row.attempts + 1;
+        const error = err instanceof Error ? err.message : String(err);
+        const final = isPermanentFailure(err) || attempts >= opts.maxAttempts;
+        await trx
+          .updateTable('outbox')
+          .set({
+            state: final ? 'failed' : 'pending',
+            last_error: error,
+            server_response: (err as { response?: string }).response ?? null,
+            next_attempt_at: new Date(at.getTime() + retryDelayMs(attempts, opts.backoffSeconds)).toISOString(),
+            lease_until: null,
+          })
+          .where('id', '=', row.id)
+          .execute();
+        log(final ? 'error' : 'warn', `outbox ${row.id} to ${row.recipient} ${final ? 'failed' : 'will retry'}: ${error}`);
+      }
+    });
+    return results.filter((r) => r.status === 'fulfilled').length;
   }
 
   async function drain(): Promise<number> {
@@ -98,8 +111,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
         .limit(BATCH)
         .execute();
       if (!due.length || stopped) return sent;
-      const results = await Promise.all(due.map(sendOne));
-      sent += results.filter(Boolean).length;
+      sent += await sendAll(await claim(due));
       if (due.length < BATCH) return sent;
     }
   }
