@@ -102,6 +102,11 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
           // A new message's own row marks its UID done; a duplicate's bytes left no row for it.
           if (result.duplicate) await advanceCursor(database.db, source.mailbox, source.uidValidity, source.uid);
         },
+        handleBatch: async (items) => {
+          const results = await intake.handleBatch(items);
+          const last = items.filter((_, i) => results[i]!.duplicate).at(-1);
+          if (last) await advanceCursor(database.db, last.source.mailbox, last.source.uidValidity, last.source.uid);
+        },
         log,
       })
     : null;

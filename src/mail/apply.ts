@@ -64,178 +64,177 @@ function lookups(trx: Trx): RouteLookups {
   };
 }
 
-export async function applyMail(
-  db: Kysely<Database>,
+/** The whole change a message makes, inside the caller's transaction (or savepoint). */
+export async function applyInTransaction(
+  trx: Trx,
   deps: { notifier: Notifier; change: ChangeDeps; settings: ApplySettings; now: Date },
   input: ApplyInput,
 ): Promise<Outcome> {
   const { mail, inbound, classification } = input;
   const { now, settings } = deps;
-  return db.transaction().execute(async (trx): Promise<Outcome> => {
-    // Claims the row: on PostgreSQL a second process handling the same message waits here, then
-    // sees it is no longer pending and does nothing.
-    const claimed = await trx
+  // Claims the row: on PostgreSQL a second process handling the same message waits here, then
+  // sees it is no longer pending and does nothing.
+  const claimed = await trx
+    .updateTable('inbound_message')
+    .set({ attempts: inbound.attempts + 1 })
+    .where('id', '=', inbound.id)
+    .where('state', '=', 'pending')
+    .executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) !== 1) {
+    return { state: 'processed', outcome: 'already processed', ticketNumber: null, queuedMail: false };
+  }
+
+  const finish = async (o: Omit<Outcome, 'queuedMail'> & { queuedMail?: boolean; ticketId?: number | null; entryId?: number | null; contactId?: number | null }): Promise<Outcome> => {
+    await trx
       .updateTable('inbound_message')
-      .set({ attempts: inbound.attempts + 1 })
+      .set({
+        state: o.state,
+        outcome: o.outcome,
+        ticket_id: o.ticketId ?? null,
+        entry_id: o.entryId ?? null,
+        contact_id: o.contactId ?? null,
+        processed_at: now.toISOString(),
+      })
       .where('id', '=', inbound.id)
-      .where('state', '=', 'pending')
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) {
-      return { state: 'processed', outcome: 'already processed', ticketNumber: null, queuedMail: false };
+      .execute();
+    return { state: o.state, outcome: o.outcome, ticketNumber: o.ticketNumber, queuedMail: o.queuedMail ?? false, replay: o.replay };
+  };
+
+  if (!mail.from) return finish({ state: 'quarantined', outcome: 'no sender address', ticketNumber: null });
+  if (settings.supportAddresses.includes(mail.from.address)) {
+    return finish({ state: 'ignored', outcome: 'sent from the support address itself (loop guard)', ticketNumber: null });
+  }
+
+  const route = await routeMessage(mail, lookups(trx), settings.tagPrefix);
+
+  if (classification.kind !== 'human') {
+    // Automated mail never opens a ticket nor gets an answer; on a ticket it is logged as an event.
+    const ticket = route.kind === 'reply'
+      ? await trx.selectFrom('ticket').selectAll().where('number', '=', route.number).executeTakeFirst()
+      : undefined;
+    if (ticket) {
+      await recordEvent(trx, { ticketId: ticket.id, actor: `email:${mail.from.address}`, kind: classification.kind, to: classification.reason }, now);
     }
+    // A delivery report that says "delivered" (status 2.x.x) is no bounce.
+    if (classification.kind === 'bounce' && classification.reason !== 'delivered') await markBounced(trx, mail, classification.reason);
+    return finish({
+      state: 'ignored',
+      outcome: `${classification.kind.replace('_', '-')}: ${classification.reason}`,
+      ticketNumber: ticket?.number ?? null,
+      ticketId: ticket?.id ?? null,
+    });
+  }
 
-    const finish = async (o: Omit<Outcome, 'queuedMail'> & { queuedMail?: boolean; ticketId?: number | null; entryId?: number | null; contactId?: number | null }): Promise<Outcome> => {
-      await trx
-        .updateTable('inbound_message')
-        .set({
-          state: o.state,
-          outcome: o.outcome,
-          ticket_id: o.ticketId ?? null,
-          entry_id: o.entryId ?? null,
-          contact_id: o.contactId ?? null,
-          processed_at: now.toISOString(),
-        })
-        .where('id', '=', inbound.id)
-        .execute();
-      return { state: o.state, outcome: o.outcome, ticketNumber: o.ticketNumber, queuedMail: o.queuedMail ?? false, replay: o.replay };
-    };
+  const sender = await identifySender(trx, mail.from, now, settings, mail.headers);
+  const entry: EntryInput = {
+    kind: 'email',
+    authorContactId: sender.contact.id,
+    authorStaffId: sender.staffId,
+    authorEmail: mail.from.address,
+    text: '',
+    fullText: input.bodyText,
+    html: mail.html ? sanitizeEmailHtml(mail.html) : null,
+    messageId: mail.messageId,
+    inboundMessageId: inbound.id,
+    attachments: input.attachments,
+  };
 
-    if (!mail.from) return finish({ state: 'quarantined', outcome: 'no sender address', ticketNumber: null });
-    if (settings.supportAddresses.includes(mail.from.address)) {
-      return finish({ state: 'ignored', outcome: 'sent from the support address itself (loop guard)', ticketNumber: null });
-    }
+  const summary = (cleanSubject(mail.subject, settings.tagPrefix) || '(no subject)').slice(0, 250);
+  const contactId = sender.contact.id;
+  let linkedTo: number | null = null;
 
-    const route = await routeMessage(mail, lookups(trx), settings.tagPrefix);
-
-    if (classification.kind !== 'human') {
-      // Automated mail never opens a ticket nor gets an answer; on a ticket it is logged as an event.
-      const ticket = route.kind === 'reply'
-        ? await trx.selectFrom('ticket').selectAll().where('number', '=', route.number).executeTakeFirst()
-        : undefined;
-      if (ticket) {
-        await recordEvent(trx, { ticketId: ticket.id, actor: `email:${mail.from.address}`, kind: classification.kind, to: classification.reason }, now);
-      }
-      // A delivery report that says "delivered" (status 2.x.x) is no bounce.
-      if (classification.kind === 'bounce' && classification.reason !== 'delivered') await markBounced(trx, mail, classification.reason);
+  if (route.kind === 'reply') {
+    const ticket = await trx.selectFrom('ticket').selectAll().where('number', '=', route.number).executeTakeFirstOrThrow();
+    if (sender.contact.state === 'blocked' || !(await mayWrite(trx, ticket, sender))) {
       return finish({
-        state: 'ignored',
-        outcome: `${classification.kind.replace('_', '-')}: ${classification.reason}`,
-        ticketNumber: ticket?.number ?? null,
-        ticketId: ticket?.id ?? null,
+        state: 'quarantined',
+        outcome: `sender ${mail.from.address} may not write on ticket #${ticket.number}`,
+        ticketNumber: ticket.number,
+        ticketId: ticket.id,
+        contactId,
       });
     }
-
-    const sender = await identifySender(trx, mail.from, now, settings, mail.headers);
-    const entry: EntryInput = {
-      kind: 'email',
-      authorContactId: sender.contact.id,
-      authorStaffId: sender.staffId,
-      authorEmail: mail.from.address,
-      text: '',
-      fullText: input.bodyText,
-      html: mail.html ? sanitizeEmailHtml(mail.html) : null,
-      messageId: mail.messageId,
-      inboundMessageId: inbound.id,
-      attachments: input.attachments,
-    };
-
-    const summary = (cleanSubject(mail.subject, settings.tagPrefix) || '(no subject)').slice(0, 250);
-    const contactId = sender.contact.id;
-    let linkedTo: number | null = null;
-
-    if (route.kind === 'reply') {
-      const ticket = await trx.selectFrom('ticket').selectAll().where('number', '=', route.number).executeTakeFirstOrThrow();
-      if (sender.contact.state === 'blocked' || !(await mayWrite(trx, ticket, sender))) {
-        return finish({
-          state: 'quarantined',
-          outcome: `sender ${mail.from.address} may not write on ticket #${ticket.number}`,
-          ticketNumber: ticket.number,
-          ticketId: ticket.id,
-          contactId,
-        });
-      }
-      const filed = await fileReply(
-        trx,
-        { change: deps.change, replyToClosed: settings.replyToClosed },
-        { ticket, entry, replyText: extractReply(input.bodyText), staffId: sender.staffId, contactId },
-        now,
-      );
-      if (filed.kind === 'comment') {
-        return finish({
-          state: 'processed',
-          outcome: filed.action ? `comment (${filed.action})` : 'comment',
-          ticketNumber: filed.ticket.number,
-          ticketId: filed.ticket.id,
-          entryId: filed.entryId,
-          contactId,
-          queuedMail: filed.queuedMail,
-        });
-      }
-      // A reply to a closed ticket starts a new one that points back at it.
-      linkedTo = filed.closed.number;
-    }
-
-    if (sender.staffId === null && sender.contact.state !== 'active') {
-      // Held, never dropped: validating the contact replays this message into a ticket.
-      const { contact } = sender;
-      let queuedMail = false;
-      if (contact.state === 'pending' && !contact.notified_at) {
-        await deps.notifier.toContact(trx, contact, 'account-pending', { email: contact.email, originalSubject: summary, contactName: contact.name || undefined }, mail.messageId, now);
-        await trx.updateTable('contact').set({ notified_at: now.toISOString() }).where('id', '=', contact.id).execute();
-        queuedMail = true;
-      }
-      const why = contact.state === 'pending' ? 'awaiting account validation' : `contact ${contact.state}`;
-      return finish({ state: 'held', outcome: why, ticketNumber: null, contactId, queuedMail });
-    }
-
-    // The answer to "which project?": release the held message onto the chosen project.
-    const choice = route.kind === 'new' ? findProjectMarker(input.bodyText) : null;
-    if (choice) {
-      const project = await trx.selectFrom('project').select('id').where('key', '=', choice.key).executeTakeFirst();
-      const released = project
-        ? await trx
-            .updateTable('inbound_message')
-            .set({ state: 'pending', outcome: null, project_id: project.id })
-            .where('id', '=', choice.inboundId)
-            .where('contact_id', '=', contactId)
-            .where('state', '=', 'held')
-            .where('outcome', '=', 'awaiting project choice')
-            .executeTakeFirst()
-        : undefined;
-      if (released && Number(released.numUpdatedRows) === 1) {
-        return finish({ state: 'processed', outcome: `project choice ${choice.key} for message ${choice.inboundId}`, ticketNumber: null, contactId, replay: choice.inboundId });
-      }
-    }
-
-    const watchers = [...mail.to, ...mail.cc]
-      .map((a) => a.address)
-      .filter((a) => !settings.supportAddresses.includes(a) && !isPlusOf(a, settings.supportAddresses) && a !== mail.from!.address);
-    const opened = await fileNewTicket(
+    const filed = await fileReply(
       trx,
-      { notifier: deps.notifier, supportAddresses: settings.supportAddresses },
-      {
-        mail, sender, summary, watchers, linkedTo,
-        bodyText: linkedTo !== null ? extractReply(input.bodyText) : input.bodyText.trim(),
-        entry,
-        language: languageOf(sender.contact, settings.defaultLanguage),
-        unknownTag: route.kind === 'new' ? route.unknownTag : null,
-        chosenProjectId: inbound.project_id,
-        inboundId: inbound.id,
-      },
+      { change: deps.change, replyToClosed: settings.replyToClosed },
+      { ticket, entry, replyText: extractReply(input.bodyText), staffId: sender.staffId, contactId },
       now,
     );
-    if (opened.kind === 'asked') {
-      return finish({ state: 'held', outcome: 'awaiting project choice', ticketNumber: null, contactId, queuedMail: true });
+    if (filed.kind === 'comment') {
+      return finish({
+        state: 'processed',
+        outcome: filed.action ? `comment (${filed.action})` : 'comment',
+        ticketNumber: filed.ticket.number,
+        ticketId: filed.ticket.id,
+        entryId: filed.entryId,
+        contactId,
+        queuedMail: filed.queuedMail,
+      });
     }
-    return finish({
-      state: 'processed',
-      outcome: linkedTo !== null ? `ticket (follows closed #${linkedTo})` : 'ticket',
-      ticketNumber: opened.ticketNumber,
-      ticketId: opened.ticketId,
-      entryId: opened.entryId,
-      contactId,
-      queuedMail: opened.queuedMail,
-    });
+    // A reply to a closed ticket starts a new one that points back at it.
+    linkedTo = filed.closed.number;
+  }
+
+  if (sender.staffId === null && sender.contact.state !== 'active') {
+    // Held, never dropped: validating the contact replays this message into a ticket.
+    const { contact } = sender;
+    let queuedMail = false;
+    if (contact.state === 'pending' && !contact.notified_at) {
+      await deps.notifier.toContact(trx, contact, 'account-pending', { email: contact.email, originalSubject: summary, contactName: contact.name || undefined }, mail.messageId, now);
+      await trx.updateTable('contact').set({ notified_at: now.toISOString() }).where('id', '=', contact.id).execute();
+      queuedMail = true;
+    }
+    const why = contact.state === 'pending' ? 'awaiting account validation' : `contact ${contact.state}`;
+    return finish({ state: 'held', outcome: why, ticketNumber: null, contactId, queuedMail });
+  }
+
+  // The answer to "which project?": release the held message onto the chosen project.
+  const choice = route.kind === 'new' ? findProjectMarker(input.bodyText) : null;
+  if (choice) {
+    const project = await trx.selectFrom('project').select('id').where('key', '=', choice.key).executeTakeFirst();
+    const released = project
+      ? await trx
+          .updateTable('inbound_message')
+          .set({ state: 'pending', outcome: null, project_id: project.id })
+          .where('id', '=', choice.inboundId)
+          .where('contact_id', '=', contactId)
+          .where('state', '=', 'held')
+          .where('outcome', '=', 'awaiting project choice')
+          .executeTakeFirst()
+      : undefined;
+    if (released && Number(released.numUpdatedRows) === 1) {
+      return finish({ state: 'processed', outcome: `project choice ${choice.key} for message ${choice.inboundId}`, ticketNumber: null, contactId, replay: choice.inboundId });
+    }
+  }
+
+  const watchers = [...mail.to, ...mail.cc]
+    .map((a) => a.address)
+    .filter((a) => !settings.supportAddresses.includes(a) && !isPlusOf(a, settings.supportAddresses) && a !== mail.from!.address);
+  const opened = await fileNewTicket(
+    trx,
+    { notifier: deps.notifier, supportAddresses: settings.supportAddresses },
+    {
+      mail, sender, summary, watchers, linkedTo,
+      bodyText: linkedTo !== null ? extractReply(input.bodyText) : input.bodyText.trim(),
+      entry,
+      language: languageOf(sender.contact, settings.defaultLanguage),
+      unknownTag: route.kind === 'new' ? route.unknownTag : null,
+      chosenProjectId: inbound.project_id,
+      inboundId: inbound.id,
+    },
+    now,
+  );
+  if (opened.kind === 'asked') {
+    return finish({ state: 'held', outcome: 'awaiting project choice', ticketNumber: null, contactId, queuedMail: true });
+  }
+  return finish({
+    state: 'processed',
+    outcome: linkedTo !== null ? `ticket (follows closed #${linkedTo})` : 'ticket',
+    ticketNumber: opened.ticketNumber,
+    ticketId: opened.ticketId,
+    entryId: opened.entryId,
+    contactId,
+    queuedMail: opened.queuedMail,
   });
 }
 

@@ -27,6 +27,9 @@ export interface ImapPollerOptions {
   /** Handles one message idempotently; resolves once it is stored durably. Throwing means "try again
    * later": the batch stops there and the message comes back on a later round. */
   handle(raw: Buffer, source: { mailbox: string; uidValidity: number; uid: number }): Promise<void>;
+  /** When given, a fetched chunk goes here whole instead of message by message (one transaction
+   * for many messages); all of it counts as handled, and throwing retries all of it later. */
+  handleBatch?(items: Array<{ raw: Buffer; source: { mailbox: string; uidValidity: number; uid: number } }>): Promise<void>;
   log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
   /** Backoff for reconnects and for retrying a failed handle(); default 1 s → 60 s, with jitter. */
   backoff?: { initialMs: number; maxMs: number };
@@ -235,7 +238,17 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
       batch.sort((a, b) => a.uid - b.uid);
       const handled: number[] = [];
       let failed = false;
-      for (const m of batch) {
+      if (opts.handleBatch && batch.length && running) {
+        try {
+          await opts.handleBatch(batch.map((m) => ({ raw: m.source, source: { mailbox, uidValidity: validity, uid: m.uid } })));
+          handled.push(...batch.map((m) => m.uid));
+          done = { uidValidity: validity, uid: batch.at(-1)!.uid };
+        } catch (err) {
+          failed = true;
+          scheduleRetry(batch[0]!.uid, err);
+        }
+      }
+      for (const m of opts.handleBatch ? [] : batch) {
         if (!running) break;
         try {
           await opts.handle(m.source, { mailbox, uidValidity: validity, uid: m.uid });

@@ -1,16 +1,17 @@
-// The intake pipeline for one raw message, whatever brought it (IMAP, MTA pipe, SMTP intake):
-// store raw → parse → classify → apply (one transaction) → tell the outbox. Resolves once the
+// The intake pipeline for raw messages, whatever brought them (IMAP, MTA pipe, SMTP intake):
+// store raw → parse → classify → apply (one transaction) → tell the outbox. Resolves once every
 // message is durably recorded with an outcome; a message that cannot be processed is recorded as
 // failed with its reason and never stops the messages after it. It throws only when the raw bytes
-// could not be stored: the caller must then leave the message on the server and try again.
+// could not be stored or the outcomes not committed: the caller must then leave the messages on
+// the server and try again (a replay finds the stored rows and finishes them).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
-import type { Database, InboundState } from '../db/schema.ts';
+import { sql, type Kysely } from 'kysely';
+import type { Database, InboundMessage, InboundState } from '../db/schema.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { ChangeDeps } from '../tickets/change-ticket.ts';
 import type { AttachmentInput } from '../tickets/ticket-service.ts';
-import { applyMail, type ApplySettings } from './apply.ts';
+import { applyInTransaction, type ApplyInput, type ApplySettings, type Outcome } from './apply.ts';
 import { classify } from './classify.ts';
 import { parseMail } from './parse.ts';
 import { storeRaw, writeContentAddressed } from './raw-store.ts';
@@ -66,8 +67,8 @@ export function createIntake(opts: IntakeOptions) {
     return { stored, omitted };
   }
 
-  async function record(id: number, state: InboundState, outcome: string): Promise<void> {
-    await opts.db
+  async function record(db: Kysely<Database>, id: number, state: InboundState, outcome: string): Promise<void> {
+    await db
       .updateTable('inbound_message')
       .set({ state, outcome, processed_at: now().toISOString() })
       .where('id', '=', id)
@@ -75,53 +76,95 @@ export function createIntake(opts: IntakeOptions) {
       .execute();
   }
 
-  async function handle(raw: Buffer, source: MailSource): Promise<IntakeResult> {
-    const { row, duplicate } = await storeRaw(opts.db, rawDir, raw, source, now());
-    if (row.state !== 'pending') {
-      return { inboundId: row.id, state: row.state, outcome: row.outcome ?? '', ticketNumber: null, duplicate };
-    }
-    const result = (state: InboundState, outcome: string, ticketNumber: number | null = null): IntakeResult => ({
-      inboundId: row.id, state, outcome, ticketNumber, duplicate,
-    });
+  type Prepared =
+    | { kind: 'skip'; result: IntakeResult }
+    | { kind: 'record'; result: IntakeResult }
+    | { kind: 'apply'; input: ApplyInput; duplicate: boolean };
 
+  /** Parse and the work outside the database, for one stored message still pending. */
+  async function prepare(row: InboundMessage, raw: Buffer, duplicate: boolean): Promise<Prepared> {
+    const result = (state: InboundState, outcome: string): IntakeResult => ({ inboundId: row.id, state, outcome, ticketNumber: null, duplicate });
+    if (row.state !== 'pending') return { kind: 'skip', result: { ...result(row.state, row.outcome ?? ''), ticketNumber: null } };
     if (raw.length > opts.limits.maxMessageBytes) {
-      const reason = `message of ${raw.length} bytes exceeds limits.maxMessageBytes (${opts.limits.maxMessageBytes})`;
-      await record(row.id, 'quarantined', reason);
-      return result('quarantined', reason);
+      return { kind: 'record', result: result('quarantined', `message of ${raw.length} bytes exceeds limits.maxMessageBytes (${opts.limits.maxMessageBytes})`) };
     }
-
     let mail: InboundMail;
     try {
       mail = await parseMail(raw);
     } catch (err) {
-      const reason = `parse failed: ${(err as Error).message}`;
-      log('warn', `inbound ${row.id}: ${reason}`);
-      await record(row.id, 'failed', reason);
-      return result('failed', reason);
+      return { kind: 'record', result: result('failed', `parse failed: ${(err as Error).message}`) };
     }
-
     try {
       const { stored, omitted } = await storeAttachments(mail);
       let bodyText = mail.text.trim() ? mail.text : mail.html ? htmlToText(mail.html) : '';
       if (omitted.length) {
         bodyText += `\n\n[${omitted.length} attachment(s) over the size limit kept only in the original message: ${omitted.join(', ')}]`;
       }
-      const returnPath = mail.headers['return-path'] ?? null;
-      const outcome = await applyMail(
-        opts.db,
-        { notifier: opts.notifier, change: opts.change, settings: opts.settings, now: now() },
-        { inbound: row, mail, bodyText, classification: classify(mail, returnPath), attachments: stored },
-      );
-      if (outcome.replay !== undefined) await replayPending(outcome.replay);
-      if (outcome.queuedMail) opts.onMailQueued?.();
-      log('info', `inbound ${row.id} ${mail.messageId}: ${outcome.state} ${outcome.outcome}${outcome.ticketNumber ? ` #${outcome.ticketNumber}` : ''}`);
-      return result(outcome.state, outcome.outcome, outcome.ticketNumber);
+      const classification = classify(mail, mail.headers['return-path'] ?? null);
+      return { kind: 'apply', duplicate, input: { inbound: row, mail, bodyText, classification, attachments: stored } };
     } catch (err) {
-      const reason = `processing failed: ${(err as Error).message}`;
-      log('error', `inbound ${row.id}: ${reason}`);
-      await record(row.id, 'failed', reason);
-      return result('failed', reason);
+      return { kind: 'record', result: result('failed', `processing failed: ${(err as Error).message}`) };
     }
+  }
+
+  /**
+   * Several messages at once, in order: raw rows stored in one transaction, then every message
+   * applied in ONE transaction with a savepoint each, so a backlog costs two commits per batch
+   * instead of two per message, and one message that fails to apply is rolled back alone and
+   * recorded as failed. Throws only when storing or committing failed: nothing is then marked done.
+   */
+  async function handleBatch(items: Array<{ raw: Buffer; source: MailSource }>): Promise<IntakeResult[]> {
+    const at = now();
+    const stored = await opts.db.transaction().execute(async (trx) => {
+      const rows = [];
+      for (const item of items) rows.push(await storeRaw(trx, rawDir, item.raw, item.source, at));
+      return rows;
+    });
+    const prepared: Prepared[] = [];
+    for (const [i, s] of stored.entries()) prepared.push(await prepare(s.row, items[i]!.raw, s.duplicate));
+
+    const outcomes: Array<Outcome | null> = [];
+    const results = await opts.db.transaction().execute(async (trx) => {
+      const done: IntakeResult[] = [];
+      for (const p of prepared) {
+        outcomes.push(null);
+        if (p.kind === 'skip') {
+          done.push(p.result);
+        } else if (p.kind === 'record') {
+          await record(trx, p.result.inboundId, p.result.state, p.result.outcome);
+          done.push(p.result);
+        } else {
+          const id = p.input.inbound.id;
+          await sql`savepoint message`.execute(trx);
+          try {
+            const o = await applyInTransaction(trx, { notifier: opts.notifier, change: opts.change, settings: opts.settings, now: now() }, p.input);
+            await sql`release savepoint message`.execute(trx);
+            outcomes[outcomes.length - 1] = o;
+            done.push({ inboundId: id, state: o.state, outcome: o.outcome, ticketNumber: o.ticketNumber, duplicate: p.duplicate });
+          } catch (err) {
+            await sql`rollback to savepoint message`.execute(trx);
+            await sql`release savepoint message`.execute(trx);
+            const reason = `processing failed: ${(err as Error).message}`;
+            await record(trx, id, 'failed', reason);
+            done.push({ inboundId: id, state: 'failed', outcome: reason, ticketNumber: null, duplicate: p.duplicate });
+          }
+        }
+      }
+      return done;
+    });
+
+    for (const r of results) {
+      if (r.state === 'failed') log('warn', `inbound ${r.inboundId}: ${r.outcome}`);
+      else log('info', `inbound ${r.inboundId}: ${r.state} ${r.outcome}${r.ticketNumber ? ` #${r.ticketNumber}` : ''}`);
+    }
+    for (const o of outcomes) if (o?.replay !== undefined) await replayPending(o.replay);
+    if (outcomes.some((o) => o?.queuedMail)) opts.onMailQueued?.();
+    return results;
+  }
+
+  async function handle(raw: Buffer, source: MailSource): Promise<IntakeResult> {
+    const [result] = await handleBatch([{ raw, source }]);
+    return result!;
   }
 
   /**
@@ -143,7 +186,7 @@ export function createIntake(opts: IntakeOptions) {
     return handle(raw, { mailbox: row.mailbox, uidValidity: row.uid_validity, uid: row.uid });
   }
 
-  return { handle, replay };
+  return { handle, handleBatch, replay };
 }
 
 export type Intake = ReturnType<typeof createIntake>;
