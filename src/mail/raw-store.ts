@@ -16,13 +16,14 @@ export function sha256(bytes: Buffer | string): string {
 const knownDirs = new Set<string>();
 
 /**
- * Writes bytes under dir/ab/cd/<sha256><ext> once; concurrent writers cannot leave a partial file.
+ * Writes bytes under dir/ab/<sha256><ext> once; concurrent writers cannot leave a partial file. One
+ * level of 256 folders: a second level made nearly every message create two folders of its own.
  * Synchronous on purpose: a local write of a mail is tens of microseconds, far less than the four
  * trips through the thread pool the asynchronous calls cost per message on a backlog.
  */
 export function writeContentAddressed(dir: string, bytes: Buffer, ext: string, known?: string): { sha: string; file: string } {
   const sha = known ?? sha256(bytes);
-  const folder = path.join(dir, sha.slice(0, 2), sha.slice(2, 4));
+  const folder = path.join(dir, sha.slice(0, 2));
   const file = path.join(folder, `${sha}${ext}`);
   if (!existsSync(file)) {
     if (!knownDirs.has(folder)) {

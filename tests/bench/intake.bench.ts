@@ -178,11 +178,11 @@ async function main(): Promise<void> {
   let gStopped = false;
   cleanups.push(() => (gStopped ? Promise.resolve() : g.stop()));
 
-  // Time spent inside intake.handle() (store raw → parse → classify → apply); the poller calls it
-  // through the `intake` object, so wrapping the method sees every message.
+  // Time spent inside intake.handleBatch() (store raw → parse → classify → apply); the poller calls
+  // it through the `intake` object, so wrapping the method sees every chunk.
   let handleMs = 0;
-  const handle = g.intake.handle;
-  g.intake.handle = async (...args) => {
+  const handle = g.intake.handleBatch;
+  g.intake.handleBatch = async (...args) => {
     const t1 = now();
     try {
       return await handle(...args);
@@ -231,7 +231,7 @@ async function main(): Promise<void> {
   const expectedTickets = COUNT - replies;
   const ticketCount = Number((await g.database.db.selectFrom('ticket').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const outcomeText = outcomes.map((o) => `${o.state}/${o.outcome}: ${o.n}`).join(', ');
-  log(`(b) Guichet intake: ${fmt(bMs)} ms = ${fmt(bRate)} msg/s; start() resolved after ${fmt(startResolvedMs)} ms; inside intake.handle() ${fmt(handleMs)} ms wall (${fmt((100 * handleMs) / bMs)} %, outbox sends interleave); max event-loop lag ${fmt(maxLag)} ms; CPU ${fmt(bCpu / COUNT, 2)} ms/msg; load ${loadavg()}`);
+  log(`(b) Guichet intake: ${fmt(bMs)} ms = ${fmt(bRate)} msg/s; start() resolved after ${fmt(startResolvedMs)} ms; inside intake.handleBatch() ${fmt(handleMs)} ms wall (${fmt((100 * handleMs) / bMs)} %, outbox sends interleave); max event-loop lag ${fmt(maxLag)} ms; CPU ${fmt(bCpu / COUNT, 2)} ms/msg; load ${loadavg()}`);
   log(`    outcomes: ${outcomeText}; ${ticketCount} tickets (expected ${expectedTickets})`);
   const dbFile = databaseUrl.slice('sqlite:'.length);
   const dbBytes = (await Promise.all(['', '-wal'].map((x) => stat(dbFile + x).then((s) => s.size, () => 0)))).reduce((a, b) => a + b, 0);
@@ -259,8 +259,8 @@ async function main(): Promise<void> {
   // FETCH), handle() itself, handle() done → ack at the sink (cursor, STORE, outbox, SMTP).
   let handleStart = 0;
   let handleEnd = 0;
-  const handle2 = g2.intake.handle;
-  g2.intake.handle = async (...args) => {
+  const handle2 = g2.intake.handleBatch;
+  g2.intake.handleBatch = async (...args) => {
     handleStart = now();
     try {
       return await handle2(...args);
