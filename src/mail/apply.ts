@@ -1,10 +1,9 @@
-// Stage "apply": everything a message changes happens in ONE transaction — the contact, the ticket or
-// its entry, attachment metadata, the event, the outbox rows and the inbound row's outcome. A crash
-// before the commit leaves the inbound row pending, and the replay starts from a clean slate.
-import type { Kysely } from 'kysely';
-import type { Database, InboundMessage, InboundState } from '../db/schema.ts';
-import type { Notifier } from '../notify/notifier.ts';
-import { languageOf } from '../notify/notifier.ts';
+// Stage "apply": everything a message changes happens in ONE transaction (a savepoint of its
+// batch's transaction): the contact, the ticket or its entry, attachment metadata, the event, the
+// outbox rows and the inbound row's outcome. A crash before the commit leaves the inbound row
+// pending, and the replay starts from a clean slate.
+import type { InboundMessage, InboundState } from '../db/schema.ts';
+import { languageOf, type Notifier } from '../notify/notifier.ts';
 import type { ChangeDeps } from '../tickets/change-ticket.ts';
 import { mayWrite, recordEvent, type AttachmentInput, type EntryInput, type Trx } from '../tickets/ticket-service.ts';
 import { fileNewTicket, findProjectMarker } from './file-new-ticket.ts';

@@ -84,7 +84,7 @@ export function createIntake(opts: IntakeOptions) {
   /** Parse and the work outside the database, for one stored message still pending. */
   async function prepare(row: InboundMessage, raw: Buffer, duplicate: boolean): Promise<Prepared> {
     const result = (state: InboundState, outcome: string): IntakeResult => ({ inboundId: row.id, state, outcome, ticketNumber: null, duplicate });
-    if (row.state !== 'pending') return { kind: 'skip', result: { ...result(row.state, row.outcome ?? ''), ticketNumber: null } };
+    if (row.state !== 'pending') return { kind: 'skip', result: result(row.state, row.outcome ?? '') };
     if (raw.length > opts.limits.maxMessageBytes) {
       return { kind: 'record', result: result('quarantined', `message of ${raw.length} bytes exceeds limits.maxMessageBytes (${opts.limits.maxMessageBytes})`) };
     }
