@@ -156,7 +156,7 @@ export async function applyInTransaction(
     const filed = await fileReply(
       trx,
       { change: deps.change, replyToClosed: settings.replyToClosed },
-      { ticket, entry, replyText: extractReply(input.bodyText), staffId: sender.staffId, contactId },
+      { ticket, entry, replyText: extractReply(input.bodyText), staffId: sender.staffId, contact: sender.contact },
       now,
     );
     if (filed.kind === 'comment') {

@@ -2,7 +2,7 @@
 // duplicate goes to the ticket it duplicates; a reply to a closed ticket opens a new ticket linked
 // to it (or reopens it, by config); the "confirm" / "still broken" links of a resolution act on it;
 // a reply during feedback returns the ticket to its previous status; staff are alerted.
-import type { Ticket } from '../db/schema.ts';
+import type { Contact, Ticket } from '../db/schema.ts';
 import { changeTicket, findActionMarker, type ChangeDeps } from '../tickets/change-ticket.ts';
 import { addClientReply, type EntryInput, type Trx } from '../tickets/ticket-service.ts';
 import type { Change } from '../tickets/workflow.ts';
@@ -25,13 +25,13 @@ export async function followDuplicates(trx: Trx, ticket: Ticket): Promise<Ticket
 export async function fileReply(
   trx: Trx,
   deps: { change: ChangeDeps; replyToClosed: 'new_ticket' | 'reopen' },
-  args: { ticket: Ticket; entry: EntryInput; replyText: string; staffId: number | null; contactId: number },
+  args: { ticket: Ticket; entry: EntryInput; replyText: string; staffId: number | null; contact: Contact },
   now: Date,
 ): Promise<ReplyFiling> {
   let ticket = await followDuplicates(trx, args.ticket);
   const actor = args.staffId !== null
     ? { role: 'staff' as const, id: `staff:${args.staffId}` }
-    : { role: 'client' as const, id: `contact:${args.contactId}` };
+    : { role: 'client' as const, id: `contact:${args.contact.id}` };
   let queuedMail = false;
 
   if (ticket.status === 'closed' && actor.role === 'client') {
@@ -56,8 +56,7 @@ export async function fileReply(
       queuedMail ||= out.notified;
       action = marker;
     }
-    const author = await trx.selectFrom('contact').selectAll().where('id', '=', args.contactId).executeTakeFirstOrThrow();
-    const alerted = await deps.change.notifier.staffAlert(trx, ticket, { newTicket: false, author, message: args.replyText }, now);
+    const alerted = await deps.change.notifier.staffAlert(trx, ticket, { newTicket: false, author: args.contact, message: args.replyText }, now);
     queuedMail ||= alerted > 0;
   }
   return { kind: 'comment', ticket, entryId: entry.id, queuedMail, action };

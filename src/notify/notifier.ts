@@ -88,14 +88,14 @@ export function createNotifier(opts: NotifierOptions) {
     if (ticket.visibility === 'public') {
       const watchers = await trx
         .selectFrom('ticket_watcher')
-        .leftJoin('contact', 'contact.email', 'ticket_watcher.email')
-        .select(['ticket_watcher.email', 'contact.id'])
-        .where('ticket_watcher.ticket_id', '=', ticket.id)
-        .orderBy('ticket_watcher.email')
+        .select('email')
+        .where('ticket_id', '=', ticket.id)
+        .orderBy('email')
         .execute();
-      for (const w of watchers) {
-        const contact = w.id ? await trx.selectFrom('contact').selectAll().where('id', '=', w.id).executeTakeFirst() : undefined;
-        if (w.email !== reporter?.email) people.push({ email: w.email, contact });
+      const emails = watchers.map((w) => w.email);
+      const contacts = emails.length ? await trx.selectFrom('contact').selectAll().where('email', 'in', emails).execute() : [];
+      for (const { email } of watchers) {
+        if (email !== reporter?.email) people.push({ email, contact: contacts.find((c) => c.email === email) });
       }
     }
     return people.filter((p) => !p.contact || p.contact.state === 'active' || p.contact.state === 'pending');
