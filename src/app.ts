@@ -89,6 +89,13 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
     log,
   });
 
+  /** IMAP mail: the intake, then the mailbox cursor for a duplicate (its bytes left no row). */
+  async function handleFetched(items: Array<{ raw: Buffer; source: { mailbox: string; uidValidity: number; uid: number } }>) {
+    const results = await intake.handleBatch(items);
+    const last = items.filter((_, i) => results[i]!.duplicate).at(-1);
+    if (last) await advanceCursor(database.db, last.source.mailbox, last.source.uidValidity, last.source.uid);
+  }
+
   const poller = config.imap
     ? createImapPoller({
         url: config.imap.url,
@@ -97,16 +104,8 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
         pollCron: config.imap.pollCron,
         markAs: config.imap.markAs === 'seen' ? { kind: 'seen' } : { kind: 'move', folder: config.imap.markAs.move },
         lastUid: (mailbox, uidValidity) => lastHandledUid(database.db, mailbox, uidValidity),
-        handle: async (raw, source) => {
-          const result = await intake.handle(raw, source);
-          // A new message's own row marks its UID done; a duplicate's bytes left no row for it.
-          if (result.duplicate) await advanceCursor(database.db, source.mailbox, source.uidValidity, source.uid);
-        },
-        handleBatch: async (items) => {
-          const results = await intake.handleBatch(items);
-          const last = items.filter((_, i) => results[i]!.duplicate).at(-1);
-          if (last) await advanceCursor(database.db, last.source.mailbox, last.source.uidValidity, last.source.uid);
-        },
+        handle: (raw, source) => handleFetched([{ raw, source }]),
+        handleBatch: handleFetched,
         log,
       })
     : null;
