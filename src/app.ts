@@ -150,6 +150,7 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
       for (const job of jobs) await job.destroy();
       if (poller) await poller.stop();
       if (smtp) await smtp.close();
+      await intake.close();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await outbox.stop();
       mailer.close();

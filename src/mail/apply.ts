@@ -5,15 +5,12 @@
 import type { InboundMessage, InboundState } from '../db/schema.ts';
 import { languageOf, type Notifier } from '../notify/notifier.ts';
 import type { ChangeDeps } from '../tickets/change-ticket.ts';
-import { mayWrite, recordEvent, type AttachmentInput, type EntryInput, type Trx } from '../tickets/ticket-service.ts';
+import { mayWrite, recordEvent, type EntryInput, type Trx } from '../tickets/ticket-service.ts';
 import { fileNewTicket, findProjectMarker } from './file-new-ticket.ts';
 import { fileReply } from './file-reply.ts';
-import type { Classification } from './classify.ts';
 import { identifySender, type UnknownSenders } from './identify.ts';
-import { extractReply } from './reply-text.ts';
 import { cleanSubject, routeMessage, type RouteLookups } from './route.ts';
-import { sanitizeEmailHtml } from './sanitize.ts';
-import type { InboundMail } from './types.ts';
+import type { PreparedMail } from './prepare.ts';
 
 export interface ApplySettings {
   supportAddresses: string[];
@@ -23,13 +20,9 @@ export interface ApplySettings {
   replyToClosed: 'new_ticket' | 'reopen';
 }
 
-export interface ApplyInput {
+/** A stored message and what the prepare stage made of it. */
+export interface ApplyInput extends Omit<PreparedMail, 'kind'> {
   inbound: InboundMessage;
-  mail: InboundMail;
-  /** The stripped body: text part, or the HTML turned to text when there is none. */
-  bodyText: string;
-  classification: Classification;
-  attachments: AttachmentInput[];
 }
 
 export interface Outcome {
@@ -115,7 +108,7 @@ export async function applyInTransaction(
       await recordEvent(trx, { ticketId: ticket.id, actor: `email:${mail.from.address}`, kind: classification.kind, to: classification.reason }, now);
     }
     // A delivery report that says "delivered" (status 2.x.x) is no bounce.
-    if (classification.kind === 'bounce' && classification.reason !== 'delivered') await markBounced(trx, mail, classification.reason);
+    if (classification.kind === 'bounce' && classification.reason !== 'delivered') await markBounced(trx, input.returnedIds, classification.reason);
     return finish({
       state: 'ignored',
       outcome: `${classification.kind.replace('_', '-')}: ${classification.reason}`,
@@ -132,7 +125,7 @@ export async function applyInTransaction(
     authorEmail: mail.from.address,
     text: '',
     fullText: input.bodyText,
-    html: mail.html ? sanitizeEmailHtml(mail.html) : null,
+    html: input.html,
     messageId: mail.messageId,
     inboundMessageId: inbound.id,
     attachments: input.attachments,
@@ -156,7 +149,7 @@ export async function applyInTransaction(
     const filed = await fileReply(
       trx,
       { change: deps.change, replyToClosed: settings.replyToClosed },
-      { ticket, entry, replyText: extractReply(input.bodyText), staffId: sender.staffId, contact: sender.contact },
+      { ticket, entry, replyText: input.replyText, staffId: sender.staffId, contact: sender.contact },
       now,
     );
     if (filed.kind === 'comment') {
@@ -214,7 +207,7 @@ export async function applyInTransaction(
     { notifier: deps.notifier, supportAddresses: settings.supportAddresses },
     {
       mail, sender, summary, watchers, linkedTo,
-      bodyText: linkedTo !== null ? extractReply(input.bodyText) : input.bodyText.trim(),
+      bodyText: linkedTo !== null ? input.replyText : input.bodyText.trim(),
       entry,
       language: languageOf(sender.contact, settings.defaultLanguage),
       unknownTag: route.kind === 'new' ? route.unknownTag : null,
@@ -245,16 +238,8 @@ function isPlusOf(address: string, supportAddresses: string[]): boolean {
   });
 }
 
-/**
- * A bounce names the notification it returns: In-Reply-To/References, or the Message-ID of the
- * returned message in its report (the text, or the message/rfc822 / text/rfc822-headers part).
- */
-async function markBounced(trx: Trx, mail: InboundMail, reason: string): Promise<void> {
-  const returned = mail.attachments
-    .filter((a) => a.contentType.startsWith('message/') || a.contentType === 'text/rfc822-headers')
-    .map((a) => a.content.subarray(0, 64 * 1024).toString('latin1'));
-  const quoted = [mail.text, ...returned].flatMap((t) => t.match(/<[^<>\s@]+@[^<>\s]+>/g) ?? []);
-  const ids = [...new Set([...mail.inReplyTo, ...mail.references, ...quoted])];
+/** A bounce marks the notification it returns (see returnedMessageIds). */
+async function markBounced(trx: Trx, ids: string[], reason: string): Promise<void> {
   if (!ids.length) return;
   await trx
     .updateTable('outbox')

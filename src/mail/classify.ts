@@ -133,3 +133,15 @@ export function classify(mail: ClassifiedMail, returnPath?: string | null): Clas
   if (list) return { kind: 'bulk', reason: list };
   return { kind: 'human' };
 }
+
+/**
+ * The Message-IDs a bounce names as the mail it returns: its In-Reply-To/References, and any in its
+ * text or in the returned message (message/rfc822 or text/rfc822-headers part).
+ */
+export function returnedMessageIds(mail: Pick<InboundMail, 'inReplyTo' | 'references' | 'text' | 'attachments'>): string[] {
+  const returned = mail.attachments
+    .filter((a) => a.contentType.startsWith('message/') || a.contentType === 'text/rfc822-headers')
+    .map((a) => a.content.subarray(0, 64 * 1024).toString('latin1'));
+  const quoted = [mail.text, ...returned].flatMap((t) => t.match(/<[^<>\s@]+@[^<>\s]+>/g) ?? []);
+  return [...new Set([...mail.inReplyTo, ...mail.references, ...quoted])];
+}

@@ -6,10 +6,10 @@ import type { Notifier } from '../notify/notifier.ts';
 import { mailtoUrl, type Fallback } from '../notify/render.ts';
 import { openTicket, type EntryInput, type Trx } from '../tickets/ticket-service.ts';
 import { extractPseudoHeaders } from './pseudo-headers.ts';
-import type { InboundMail } from './types.ts';
+import type { MailFacts } from './types.ts';
 
 export interface NewTicketArgs {
-  mail: InboundMail;
+  mail: MailFacts;
   sender: { contact: Contact; staffId: number | null };
   summary: string;
   bodyText: string;

@@ -1,22 +1,20 @@
 // The intake pipeline for raw messages, whatever brought them (IMAP, MTA pipe, SMTP intake):
-// store raw → parse → classify → apply (one transaction) → tell the outbox. Resolves once every
-// message is durably recorded with an outcome; a message that cannot be processed is recorded as
-// failed with its reason and never stops the messages after it. It throws only when the raw bytes
-// could not be stored or the outcomes not committed: the caller must then leave the messages on
-// the server and try again (a replay finds the stored rows and finishes them).
+// bytes to disk → row → prepare (parse, attachments, text; on the prepare thread) → apply (one
+// transaction) → tell the outbox. Resolves once every message is durably recorded with an outcome; a
+// message that cannot be processed is recorded as failed with its reason and never stops the
+// messages after it. It throws only when the raw bytes could not be stored or the outcomes not
+// committed: the caller must then leave the messages on the server and try again (a replay finds
+// the stored rows and finishes them).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import type { Database, InboundMessage, InboundState } from '../db/schema.ts';
+import type { Database, InboundState } from '../db/schema.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { ChangeDeps } from '../tickets/change-ticket.ts';
-import type { AttachmentInput } from '../tickets/ticket-service.ts';
-import { applyInTransaction, type ApplyInput, type ApplySettings, type Outcome } from './apply.ts';
-import { classify } from './classify.ts';
-import { parseMail } from './parse.ts';
-import { storeRaw, writeContentAddressed } from './raw-store.ts';
-import { htmlToText } from './html-text.ts';
-import type { InboundMail, MailSource } from './types.ts';
+import { applyInTransaction, type ApplySettings, type Outcome } from './apply.ts';
+import { inlinePreparer, threadPreparer, type Preparer } from './prepare-thread.ts';
+import { recordRaw } from './raw-store.ts';
+import type { MailSource } from './types.ts';
 
 export interface IntakeOptions {
   db: Kysely<Database>;
@@ -25,6 +23,8 @@ export interface IntakeOptions {
   change: ChangeDeps;
   settings: ApplySettings;
   limits: { maxMessageBytes: number; maxAttachmentBytes: number };
+  /** Parse on a worker thread (the default) or on the caller's thread (one-shot commands). */
+  thread?: boolean;
   /** Called after a commit that queued mail. */
   onMailQueued?: () => void;
   now?: () => Date;
@@ -39,33 +39,14 @@ export interface IntakeResult {
   duplicate: boolean;
 }
 
-/** A filename that is safe on any disk and in a Content-Disposition header. */
-export function safeFilename(name: string, fallback: string): string {
-  const base = path.basename(name.replace(/\\/g, '/')).normalize('NFC');
-  const cleaned = base.replace(/[\u0000-\u001f\u007f<>:"/\\|?*]+/g, '_').replace(/^\.+/, '').trim().slice(0, 180);
-  return cleaned || fallback;
-}
-
 export function createIntake(opts: IntakeOptions) {
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => {});
   const rawDir = path.join(opts.dataDir, 'raw');
-  const filesDir = path.join(opts.dataDir, 'attachments');
-
-  async function storeAttachments(mail: InboundMail): Promise<{ stored: AttachmentInput[]; omitted: string[] }> {
-    const stored: AttachmentInput[] = [];
-    const omitted: string[] = [];
-    for (const [i, a] of mail.attachments.entries()) {
-      const filename = safeFilename(a.filename, `attachment-${i + 1}`);
-      if (a.size > opts.limits.maxAttachmentBytes) {
-        omitted.push(filename);
-        continue;
-      }
-      writeContentAddressed(filesDir, a.content, '', a.sha256);
-      stored.push({ filename, contentType: a.contentType, size: a.size, sha256: a.sha256, contentId: a.contentId, inline: a.inline });
-    }
-    return { stored, omitted };
-  }
+  const prepareOptions = { rawDir, filesDir: path.join(opts.dataDir, 'attachments'), limits: opts.limits };
+  const preparer: Preparer = opts.thread === false
+    ? inlinePreparer(prepareOptions)
+    : threadPreparer(prepareOptions, (msg) => log('error', msg));
 
   async function record(db: Kysely<Database>, id: number, state: InboundState, outcome: string): Promise<void> {
     await db
@@ -76,37 +57,6 @@ export function createIntake(opts: IntakeOptions) {
       .execute();
   }
 
-  type Prepared =
-    | { kind: 'skip'; result: IntakeResult }
-    | { kind: 'record'; result: IntakeResult }
-    | { kind: 'apply'; input: ApplyInput; duplicate: boolean };
-
-  /** Parse and the work outside the database, for one stored message still pending. */
-  async function prepare(row: InboundMessage, raw: Buffer, duplicate: boolean): Promise<Prepared> {
-    const result = (state: InboundState, outcome: string): IntakeResult => ({ inboundId: row.id, state, outcome, ticketNumber: null, duplicate });
-    if (row.state !== 'pending') return { kind: 'skip', result: result(row.state, row.outcome ?? '') };
-    if (raw.length > opts.limits.maxMessageBytes) {
-      return { kind: 'record', result: result('quarantined', `message of ${raw.length} bytes exceeds limits.maxMessageBytes (${opts.limits.maxMessageBytes})`) };
-    }
-    let mail: InboundMail;
-    try {
-      mail = await parseMail(raw);
-    } catch (err) {
-      return { kind: 'record', result: result('failed', `parse failed: ${(err as Error).message}`) };
-    }
-    try {
-      const { stored, omitted } = await storeAttachments(mail);
-      let bodyText = mail.text.trim() ? mail.text : mail.html ? htmlToText(mail.html) : '';
-      if (omitted.length) {
-        bodyText += `\n\n[${omitted.length} attachment(s) over the size limit kept only in the original message: ${omitted.join(', ')}]`;
-      }
-      const classification = classify(mail, mail.headers['return-path'] ?? null);
-      return { kind: 'apply', duplicate, input: { inbound: row, mail, bodyText, classification, attachments: stored } };
-    } catch (err) {
-      return { kind: 'record', result: result('failed', `processing failed: ${(err as Error).message}`) };
-    }
-  }
-
   /**
    * Several messages at once, in order: raw rows stored in one transaction, then every message
    * applied in ONE transaction with a savepoint each, so a backlog costs two commits per batch
@@ -115,39 +65,42 @@ export function createIntake(opts: IntakeOptions) {
    */
   async function handleBatch(items: Array<{ raw: Buffer; source: MailSource }>): Promise<IntakeResult[]> {
     const at = now();
+    const job = preparer.run(items.map((item) => item.raw));
+    const bytes = await job.stored;
     const stored = await opts.db.transaction().execute(async (trx) => {
       const rows = [];
-      for (const item of items) rows.push(await storeRaw(trx, rawDir, item.raw, item.source, at));
+      for (const [i, item] of items.entries()) rows.push(await recordRaw(trx, bytes[i]!, item.source, at));
       return rows;
     });
-    const prepared: Prepared[] = [];
-    for (const [i, s] of stored.entries()) prepared.push(await prepare(s.row, items[i]!.raw, s.duplicate));
 
     const outcomes: Array<Outcome | null> = [];
     const results = await opts.db.transaction().execute(async (trx) => {
       const done: IntakeResult[] = [];
-      for (const p of prepared) {
+      for (const [i, { row, duplicate }] of stored.entries()) {
         outcomes.push(null);
-        if (p.kind === 'skip') {
-          done.push(p.result);
-        } else if (p.kind === 'record') {
-          await record(trx, p.result.inboundId, p.result.state, p.result.outcome);
-          done.push(p.result);
-        } else {
-          const id = p.input.inbound.id;
-          await sql`savepoint message`.execute(trx);
-          try {
-            const o = await applyInTransaction(trx, { notifier: opts.notifier, change: opts.change, settings: opts.settings, now: now() }, p.input);
-            await sql`release savepoint message`.execute(trx);
-            outcomes[outcomes.length - 1] = o;
-            done.push({ inboundId: id, state: o.state, outcome: o.outcome, ticketNumber: o.ticketNumber, duplicate: p.duplicate });
-          } catch (err) {
-            await sql`rollback to savepoint message`.execute(trx);
-            await sql`release savepoint message`.execute(trx);
-            const reason = `processing failed: ${(err as Error).message}`;
-            await record(trx, id, 'failed', reason);
-            done.push({ inboundId: id, state: 'failed', outcome: reason, ticketNumber: null, duplicate: p.duplicate });
-          }
+        if (row.state !== 'pending') {
+          done.push({ inboundId: row.id, state: row.state, outcome: row.outcome ?? '', ticketNumber: null, duplicate });
+          continue;
+        }
+        // The prepare thread runs ahead: this message is usually parsed by the time it is its turn.
+        const prepared = await job.prepared[i]!;
+        if (prepared.kind === 'rejected') {
+          await record(trx, row.id, prepared.state, prepared.reason);
+          done.push({ inboundId: row.id, state: prepared.state, outcome: prepared.reason, ticketNumber: null, duplicate });
+          continue;
+        }
+        await sql`savepoint message`.execute(trx);
+        try {
+          const o = await applyInTransaction(trx, { notifier: opts.notifier, change: opts.change, settings: opts.settings, now: now() }, { inbound: row, ...prepared });
+          await sql`release savepoint message`.execute(trx);
+          outcomes[outcomes.length - 1] = o;
+          done.push({ inboundId: row.id, state: o.state, outcome: o.outcome, ticketNumber: o.ticketNumber, duplicate });
+        } catch (err) {
+          await sql`rollback to savepoint message`.execute(trx);
+          await sql`release savepoint message`.execute(trx);
+          const reason = `processing failed: ${(err as Error).message}`;
+          await record(trx, row.id, 'failed', reason);
+          done.push({ inboundId: row.id, state: 'failed', outcome: reason, ticketNumber: null, duplicate });
         }
       }
       return done;
@@ -186,7 +139,7 @@ export function createIntake(opts: IntakeOptions) {
     return handle(raw, { mailbox: row.mailbox, uidValidity: row.uid_validity, uid: row.uid });
   }
 
-  return { handle, handleBatch, replay };
+  return { handle, handleBatch, replay, close: () => preparer.close() };
 }
 
 export type Intake = ReturnType<typeof createIntake>;

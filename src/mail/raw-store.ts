@@ -52,6 +52,22 @@ export interface StoredRaw {
   duplicate: boolean;
 }
 
+/** A message's bytes once they are on disk: what its inbound_message row records. */
+export interface StoredBytes {
+  sha256: string;
+  /** Relative to the raw folder. */
+  rawPath: string;
+  size: number;
+  messageId: string | null;
+}
+
+/** Writes the bytes under rawDir (content-addressed); safe to repeat and to run on any thread. */
+export function storeRawBytes(rawDir: string, raw: Buffer): StoredBytes {
+  const { sha, file } = writeContentAddressed(rawDir, raw, '.eml');
+  return { sha256: sha, rawPath: path.relative(rawDir, file), size: raw.length, messageId: rawMessageId(raw) };
+}
+
+/** Both halves of stage 1 for one message: the bytes to disk, then its row. */
 export async function storeRaw(
   db: Kysely<Database>,
   rawDir: string,
@@ -59,7 +75,12 @@ export async function storeRaw(
   source: MailSource,
   now: Date,
 ): Promise<StoredRaw> {
-  const { sha, file } = writeContentAddressed(rawDir, raw, '.eml');
+  return recordRaw(db, storeRawBytes(rawDir, raw), source, now);
+}
+
+/** The inbound_message row of bytes already on disk: inserted, or the one a first delivery left. */
+export async function recordRaw(db: Kysely<Database>, bytes: StoredBytes, source: MailSource, now: Date): Promise<StoredRaw> {
+  const sha = bytes.sha256;
   const existing = async () =>
     db
       .selectFrom('inbound_message')
@@ -86,10 +107,10 @@ export async function storeRaw(
       mailbox: source.mailbox,
       uid_validity: source.uidValidity,
       uid: source.uid,
-      message_id: rawMessageId(raw),
+      message_id: bytes.messageId,
       sha256: sha,
-      raw_path: path.relative(rawDir, file),
-      size: raw.length,
+      raw_path: bytes.rawPath,
+      size: bytes.size,
       state: 'pending',
       attempts: 0,
       received_at: now.toISOString(),

@@ -7,13 +7,16 @@ export interface Address {
   name: string;
 }
 
-export interface InboundAttachment {
+export interface AttachmentMeta {
   filename: string;
   contentType: string;
   size: number;
   sha256: string;
   contentId: string | null;
   inline: boolean;
+}
+
+export interface InboundAttachment extends AttachmentMeta {
   content: Buffer;
 }
 
@@ -33,6 +36,9 @@ export interface InboundMail {
   html: string | null;
   attachments: InboundAttachment[];
 }
+
+/** The parsed mail once its attachments are on disk: what crosses from the prepare stage to apply. */
+export type MailFacts = Omit<InboundMail, 'attachments'> & { attachments: AttachmentMeta[] };
 
 /**
  * Where a raw message came from: an IMAP mailbox slot, or (uid null) the MTA pipe (`pipe`) or the

@@ -318,18 +318,36 @@ export async function startSinkProcess(): Promise<RemoteSink> {
   };
 }
 
+/**
+ * The sink's process: an smtp-server that reads only the header block of what it receives (an MTA
+ * relays mail, it does not parse MIME bodies), so its CPU, on the machine Guichet shares, stays what
+ * a real relay would cost.
+ */
 async function sinkChild(): Promise<void> {
-  const { startSmtpSink } = await import('../support/smtp-sink.ts');
-  const sink = await startSmtpSink();
-  const stop = () => void sink.close().finally(() => process.exit(0));
+  const { SMTPServer } = await import('smtp-server');
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const end = raw.indexOf('\r\n\r\n');
+        const head = raw.subarray(0, end >= 0 ? end : raw.length).toString('latin1').replace(/\r\n[ \t]+/g, ' ');
+        const inReplyTo = /^in-reply-to:[ \t]*(.*)$/im.exec(head)?.[1]?.trim() ?? '';
+        process.send!({ type: 'mail', inReplyTo, bytes: raw.length });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.server.address() as { port: number }).port;
+  const stop = () => server.close(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('disconnect', stop);
-  process.send!({ type: 'ready', url: sink.url });
-  for (;;) {
-    await sink.waitFor(1, 86_400_000);
-    const batch = sink.messages.splice(0);
-    for (const m of batch) process.send!({ type: 'mail', inReplyTo: m.header('in-reply-to'), bytes: m.raw.length });
-  }
+  process.send!({ type: 'ready', url: `smtp://127.0.0.1:${port}` });
 }
 
 if (process.argv[2] === 'smtp-sink' && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.send) {

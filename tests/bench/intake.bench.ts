@@ -8,8 +8,9 @@
 //   4. latency: Guichet idling (IMAP IDLE) on a fresh mailbox; 50 times APPEND one message and wait for
 //      its acknowledgement at the SMTP sink; target p50 ≤ 1 s.
 //   npm run bench                      (BENCH_MESSAGES=500 npm run bench for a quick run)
-// The SMTP sink runs in a child process (a real MTA is another process; in ours its mailparser work
-// would be billed to Guichet). The backlog's senders are unknown, so Guichet runs with
+// The SMTP sink runs in a child process and reads only headers, as a relay would: a real MTA is
+// another process, and parsing every acknowledgement's MIME body would take CPU from Guichet on a
+// two-core machine. The backlog's senders are unknown, so Guichet runs with
 // intake.unknownSenders = 'accept' (the default 'hold' would open no ticket and send no ack).
 // Optional: BENCH_PROBES (latency samples, default 50), BENCH_SEED; diagnostics of phase (b):
 // BENCH_SQL=1 (time per SQL statement), BENCH_PROFILE=/tmp/intake.cpuprofile (V8 CPU profile).

@@ -1,0 +1,152 @@
+// Runs stages 1 (bytes to disk) and 2 (prepare) for a batch of messages, on a worker thread: parsing
+// and writing files cost as much CPU as the database work, and on two cores they can overlap it.
+// The main thread gets the stored bytes first (it records their rows), then each prepared message in
+// order, as soon as it is ready, so it applies message i while the worker parses message i + 1.
+// The same code runs inline where a thread is not worth its start-up (one message from the CLI).
+import { Worker } from 'node:worker_threads';
+import { prepareMail, type PrepareOptions, type Prepared } from './prepare.ts';
+import { storeRawBytes, type StoredBytes } from './raw-store.ts';
+
+export interface PrepareThreadOptions extends PrepareOptions {
+  rawDir: string;
+}
+
+export interface PrepareJob {
+  /** Every message's bytes on disk, in order; rejects when they could not all be written. */
+  stored: Promise<StoredBytes[]>;
+  /** One per message, in order. Never rejects: what went wrong is the message's rejection. */
+  prepared: Array<Promise<Prepared>>;
+}
+
+export interface Preparer {
+  run(raws: Buffer[]): PrepareJob;
+  close(): Promise<void>;
+}
+
+type Progress =
+  | { kind: 'stored'; stored: StoredBytes[] }
+  | { kind: 'stored-error'; message: string }
+  | { kind: 'prepared'; index: number; prepared: Prepared };
+
+/** Stage 1 for the whole batch, then stage 2 message by message, reporting each step. */
+export async function prepareBatch(raws: Buffer[], opts: PrepareThreadOptions, report: (p: Progress) => void): Promise<void> {
+  let stored: StoredBytes[];
+  try {
+    stored = raws.map((raw) => storeRawBytes(opts.rawDir, raw));
+  } catch (err) {
+    report({ kind: 'stored-error', message: (err as Error).message });
+    return;
+  }
+  report({ kind: 'stored', stored });
+  for (const [index, raw] of raws.entries()) report({ kind: 'prepared', index, prepared: await prepareMail(raw, opts) });
+}
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject, settled: false };
+}
+
+/** A job whose promises are settled by progress reports, from whichever thread makes them. */
+function pendingJob(raws: Buffer[]) {
+  const stored = deferred<StoredBytes[]>();
+  const prepared = raws.map(() => deferred<Prepared>());
+  // A caller that gives up on a batch (its rows were duplicates) must not leave a rejection unheard.
+  stored.promise.catch(() => {});
+  return {
+    raws,
+    job: { stored: stored.promise, prepared: prepared.map((d) => d.promise) } satisfies PrepareJob,
+    get done() {
+      return stored.settled && prepared.every((d) => d.settled);
+    },
+    report(p: Progress) {
+      if (p.kind === 'stored') (stored.settled = true), stored.resolve(p.stored);
+      else if (p.kind === 'stored-error') (stored.settled = true), stored.reject(new Error(`storing raw bytes failed: ${p.message}`));
+      else (prepared[p.index]!.settled = true), prepared[p.index]!.resolve(p.prepared);
+    },
+    /** The thread died with this job unfinished. */
+    lost(err: Error, opts: PrepareThreadOptions) {
+      if (!stored.settled) {
+        stored.settled = true;
+        stored.reject(new Error(`prepare thread stopped before the bytes were stored: ${err.message}`));
+        return;
+      }
+      // The first unanswered message is the one the thread died on: it fails with the reason, never
+      // to be retried in a loop; the rest of its batch is prepared here.
+      const open = prepared.map((d, i) => [d, i] as const).filter(([d]) => !d.settled);
+      const [first, ...rest] = open;
+      if (!first) return;
+      first[0].settled = true;
+      first[0].resolve({ kind: 'rejected', state: 'failed', reason: `prepare thread stopped on this message: ${err.message}` });
+      void (async () => {
+        for (const [d, i] of rest) {
+          d.settled = true;
+          d.resolve(await prepareMail(raws[i]!, opts));
+        }
+      })();
+    },
+  };
+}
+
+export function inlinePreparer(opts: PrepareThreadOptions): Preparer {
+  return {
+    run(raws) {
+      const pending = pendingJob(raws);
+      void prepareBatch(raws, opts, (p) => pending.report(p));
+      return pending.job;
+    },
+    close: async () => {},
+  };
+}
+
+/** One worker thread, started on first use and again after it dies; it never keeps a process alive. */
+export function threadPreparer(opts: PrepareThreadOptions, log: (msg: string) => void = () => {}): Preparer {
+  let worker: Worker | null = null;
+  const jobs = new Map<number, ReturnType<typeof pendingJob>>();
+  let nextId = 1;
+
+  function lost(w: Worker, err: Error) {
+    if (worker !== w) return;
+    worker = null;
+    if (jobs.size) log(`prepare thread stopped: ${err.message}`);
+    for (const [id, job] of jobs) {
+      jobs.delete(id);
+      job.lost(err, opts);
+    }
+  }
+
+  function spawn(): Worker {
+    const w = new Worker(new URL('./prepare.worker.mjs', import.meta.url), { workerData: opts });
+    w.on('message', (m: { id: number; progress: Progress }) => {
+      const job = jobs.get(m.id);
+      if (!job) return;
+      job.report(m.progress);
+      if (job.done) {
+        jobs.delete(m.id);
+        if (!jobs.size) w.unref();
+      }
+    });
+    w.on('error', (err) => lost(w, err));
+    w.on('exit', (code) => lost(w, new Error(`exited with code ${code}`)));
+    return w;
+  }
+
+  return {
+    run(raws) {
+      const pending = pendingJob(raws);
+      const id = nextId++;
+      jobs.set(id, pending);
+      worker ??= spawn();
+      worker.ref();
+      // Copied, not transferred: the caller's buffers stay usable.
+      worker.postMessage({ id, raws });
+      return pending.job;
+    },
+    async close() {
+      const w = worker;
+      worker = null;
+      if (w) await w.terminate();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+// Stage 2: everything the intake does to a message that needs no database. The bytes go to disk
+// (stage 1's file), then the parse, the attachments to disk, the body as text, the sanitised HTML,
+// the reply part and the classification. Apart from the content-addressed writes it is pure, so
+// it runs on a worker thread (prepare-thread.ts) while the main thread applies earlier messages.
+import path from 'node:path';
+import type { AttachmentInput } from '../tickets/ticket-service.ts';
+import { classify, returnedMessageIds, type Classification } from './classify.ts';
+import { htmlToText } from './html-text.ts';
+import { parseMail } from './parse.ts';
+import { writeContentAddressed } from './raw-store.ts';
+import { extractReply } from './reply-text.ts';
+import { sanitizeEmailHtml } from './sanitize.ts';
+import type { InboundMail, MailFacts } from './types.ts';
+
+export interface PrepareOptions {
+  /** Where attachments are written, content-addressed. */
+  filesDir: string;
+  limits: { maxMessageBytes: number; maxAttachmentBytes: number };
+}
+
+/** A message ready for the database stage. */
+export interface PreparedMail {
+  kind: 'mail';
+  mail: MailFacts;
+  /** The body as text: the text part, or the HTML turned to text when there is none. */
+  bodyText: string;
+  /** The part of bodyText that is new in a reply (quotes and signature dropped). */
+  replyText: string;
+  /** The HTML part, sanitised: the only HTML a browser will ever be shown. */
+  html: string | null;
+  classification: Classification;
+  /** Attachments written to filesDir; those over the size limit are named in bodyText instead. */
+  attachments: AttachmentInput[];
+  /** For a bounce: the Message-IDs of the mail it returns. */
+  returnedIds: string[];
+}
+
+/** A message that cannot go further, recorded with its reason. */
+export interface RejectedMail {
+  kind: 'rejected';
+  state: 'quarantined' | 'failed';
+  reason: string;
+}
+
+export type Prepared = PreparedMail | RejectedMail;
+
+/** A filename that is safe on any disk and in a Content-Disposition header. */
+export function safeFilename(name: string, fallback: string): string {
+  const base = path.basename(name.replace(/\\/g, '/')).normalize('NFC');
+  const cleaned = base.replace(/[\u0000-\u001f\u007f<>:"/\\|?*]+/g, '_').replace(/^\.+/, '').trim().slice(0, 180);
+  return cleaned || fallback;
+}
+
+function storeAttachments(mail: InboundMail, opts: PrepareOptions): { stored: AttachmentInput[]; omitted: string[] } {
+  const stored: AttachmentInput[] = [];
+  const omitted: string[] = [];
+  for (const [i, a] of mail.attachments.entries()) {
+    const filename = safeFilename(a.filename, `attachment-${i + 1}`);
+    if (a.size > opts.limits.maxAttachmentBytes) {
+      omitted.push(filename);
+      continue;
+    }
+    writeContentAddressed(opts.filesDir, a.content, '', a.sha256);
+    stored.push({ filename, contentType: a.contentType, size: a.size, sha256: a.sha256, contentId: a.contentId, inline: a.inline });
+  }
+  return { stored, omitted };
+}
+
+/** Never throws: what goes wrong is the message's outcome. */
+export async function prepareMail(raw: Buffer, opts: PrepareOptions): Promise<Prepared> {
+  if (raw.length > opts.limits.maxMessageBytes) {
+    return { kind: 'rejected', state: 'quarantined', reason: `message of ${raw.length} bytes exceeds limits.maxMessageBytes (${opts.limits.maxMessageBytes})` };
+  }
+  let mail: InboundMail;
+  try {
+    mail = await parseMail(raw);
+  } catch (err) {
+    return { kind: 'rejected', state: 'failed', reason: `parse failed: ${(err as Error).message}` };
+  }
+  try {
+    const { stored, omitted } = storeAttachments(mail, opts);
+    let bodyText = mail.text.trim() ? mail.text : mail.html ? htmlToText(mail.html) : '';
+    if (omitted.length) {
+      bodyText += `\n\n[${omitted.length} attachment(s) over the size limit kept only in the original message: ${omitted.join(', ')}]`;
+    }
+    const classification = classify(mail, mail.headers['return-path'] ?? null);
+    const { attachments, ...facts } = mail;
+    return {
+      kind: 'mail',
+      mail: { ...facts, attachments: attachments.map(({ content: _, ...meta }) => meta) },
+      bodyText,
+      replyText: extractReply(bodyText),
+      html: mail.html ? sanitizeEmailHtml(mail.html) : null,
+      classification,
+      attachments: stored,
+      returnedIds: classification.kind === 'bounce' ? returnedMessageIds(mail) : [],
+    };
+  } catch (err) {
+    return { kind: 'rejected', state: 'failed', reason: `processing failed: ${(err as Error).message}` };
+  }
+}
