@@ -11,6 +11,7 @@ import { fileReply } from './file-reply.ts';
 import { identifySender, type UnknownSenders } from './identify.ts';
 import { cleanSubject, routeMessage, type RouteLookups } from './route.ts';
 import type { PreparedMail } from './prepare.ts';
+import { extractReply } from './reply-text.ts';
 
 export interface ApplySettings {
   supportAddresses: string[];
@@ -149,7 +150,7 @@ export async function applyInTransaction(
     const filed = await fileReply(
       trx,
       { change: deps.change, replyToClosed: settings.replyToClosed },
-      { ticket, entry, replyText: input.replyText, staffId: sender.staffId, contact: sender.contact },
+      { ticket, entry, replyText: input.replyText ?? extractReply(input.bodyText), staffId: sender.staffId, contact: sender.contact },
       now,
     );
     if (filed.kind === 'comment') {
@@ -207,7 +208,7 @@ export async function applyInTransaction(
     { notifier: deps.notifier, supportAddresses: settings.supportAddresses },
     {
       mail, sender, summary, watchers, linkedTo,
-      bodyText: linkedTo !== null ? input.replyText : input.bodyText.trim(),
+      bodyText: linkedTo !== null ? (input.replyText ?? extractReply(input.bodyText)) : input.bodyText.trim(),
       entry,
       language: languageOf(sender.contact, settings.defaultLanguage),
       unknownTag: route.kind === 'new' ? route.unknownTag : null,

@@ -24,8 +24,11 @@ export interface PreparedMail {
   mail: MailFacts;
   /** The body as text: the text part, or the HTML turned to text when there is none. */
   bodyText: string;
-  /** The part of bodyText that is new in a reply (quotes and signature dropped). */
-  replyText: string;
+  /**
+   * The part of bodyText that is new in a reply (quotes and signature dropped); null for a message
+   * that names no earlier message and no ticket tag, which cannot be filed as a reply.
+   */
+  replyText: string | null;
   /** The HTML part, sanitised: the only HTML a browser will ever be shown. */
   html: string | null;
   classification: Classification;
@@ -66,6 +69,11 @@ function storeAttachments(mail: InboundMail, opts: PrepareOptions): { stored: At
   return { stored, omitted };
 }
 
+/** Cheap and generous: the reply extraction costs more than the parse on long threads. */
+function mayBeReply(mail: InboundMail): boolean {
+  return mail.inReplyTo.length > 0 || mail.references.length > 0 || /#\s*\d/.test(mail.subject);
+}
+
 /** Never throws: what goes wrong is the message's outcome. */
 export async function prepareMail(raw: Buffer, opts: PrepareOptions): Promise<Prepared> {
   if (raw.length > opts.limits.maxMessageBytes) {
@@ -84,12 +92,12 @@ export async function prepareMail(raw: Buffer, opts: PrepareOptions): Promise<Pr
       bodyText += `\n\n[${omitted.length} attachment(s) over the size limit kept only in the original message: ${omitted.join(', ')}]`;
     }
     const classification = classify(mail, mail.headers['return-path'] ?? null);
-    const { attachments, ...facts } = mail;
+    const { attachments, text: _text, html: _html, ...facts } = mail;
     return {
       kind: 'mail',
       mail: { ...facts, attachments: attachments.map(({ content: _, ...meta }) => meta) },
       bodyText,
-      replyText: extractReply(bodyText),
+      replyText: mayBeReply(mail) ? extractReply(bodyText) : null,
       html: mail.html ? sanitizeEmailHtml(mail.html) : null,
       classification,
       attachments: stored,

@@ -31,6 +31,8 @@ const WROTE_ON_RE = new RegExp(
   'iu',
 );
 const EMAIL_RE = /[^\s<>()"'[\]]+@[^\s<>()"'[\]]+\.[a-z]{2,}/i;
+// The pattern backtracks over every run of non-space characters; most lines have no "@" at all.
+const hasEmail = (s: string) => s.includes('@') && EMAIL_RE.test(s);
 const DATE_RE = /\d{1,2}[:.h]\d{2}|\b(?:19|20)\d{2}\b|\d{4}年/;
 // Supercite-style quotes carry the author's initials: "JD> …".
 const QUOTED_RE = /^\s*(?:>|[A-Z]{1,3}>(?:\s|$|>))/;
@@ -96,13 +98,13 @@ function isAttribution(s: string, next: string | undefined): boolean {
   if (s.length < 6 || s.length > 600) return false;
   // A wrapped attribution's own tail ("> wrote:", ">:") is not the quote it introduces.
   const cited = next !== undefined && CITED_RE.test(next) && !/^>\s*\S*\s*[:：]$/.test(next.trim());
-  if (!/[:：]$/.test(s)) return WROTE_ON_RE.test(s) || (cited && EMAIL_RE.test(s) && DATE_RE.test(s) && s.length < 200);
+  if (!/[:：]$/.test(s)) return WROTE_ON_RE.test(s) || (cited && hasEmail(s) && DATE_RE.test(s) && s.length < 200);
   // "On Monday I wrote the following:" is prose; a real attribution has a date, an address or a quote.
-  if (OPENER_HEADER_RE.test(s) && (cited || /\d/.test(s) || EMAIL_RE.test(s))) return true;
+  if (OPENER_HEADER_RE.test(s) && (cited || /\d/.test(s) || hasEmail(s))) return true;
   if (EMAIL_WROTE_RE.test(s) || WROTE_ON_RE.test(s)) return true;
-  if (WROTE_END_RE.test(s)) return cited || EMAIL_RE.test(s) || DATE_RE.test(s);
+  if (WROTE_END_RE.test(s)) return cited || hasEmail(s) || DATE_RE.test(s);
   // Gmail's locale-neutral form: "2017-11-24 16:32 GMT+01:00 Name <name@example.com>:".
-  return EMAIL_RE.test(s) && DATE_RE.test(s) && /(?:>|\)|\]|@\S+)\s*[:：]$/.test(s);
+  return hasEmail(s) && DATE_RE.test(s) && /(?:>|\)|\]|@\S+)\s*[:：]$/.test(s);
 }
 
 /** End (exclusive) of an attribution starting at line i, which clients wrap over up to 4 lines. */
@@ -110,7 +112,7 @@ function attributionEnd(lines: string[], i: number): number {
   const first = lines[i]!.trim();
   const opener = OPENER_RE.test(first);
   // A wrapped attribution starts with its opener, a date or an address, never a finished sentence.
-  const canWrap = (opener || DATE_RE.test(first) || EMAIL_RE.test(first)) && !/\p{L}{2}[.!?]$/u.test(first);
+  const canWrap = (opener || DATE_RE.test(first) || hasEmail(first)) && !/\p{L}{2}[.!?]$/u.test(first);
   let joined = '';
   for (let j = i, parts = 0; j < Math.min(lines.length, i + 6) && parts < 4; j++) {
     const part = lines[j]!.trim();

@@ -37,8 +37,11 @@ export interface InboundMail {
   attachments: InboundAttachment[];
 }
 
-/** The parsed mail once its attachments are on disk: what crosses from the prepare stage to apply. */
-export type MailFacts = Omit<InboundMail, 'attachments'> & { attachments: AttachmentMeta[] };
+/**
+ * What crosses from the prepare stage to apply: the parsed mail without its bodies (the prepare
+ * stage hands over their text and sanitised HTML) and with its attachments already on disk.
+ */
+export type MailFacts = Omit<InboundMail, 'attachments' | 'text' | 'html'> & { attachments: AttachmentMeta[] };
 
 /**
  * Where a raw message came from: an IMAP mailbox slot, or (uid null) the MTA pipe (`pipe`) or the

@@ -4,6 +4,7 @@
 // ticket's reporter: Guichet numbers tickets 1, 2, 3… in UID order on a fresh database.
 
 import { fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const SUPPORT_ADDRESS = 'support@help.example.test';
@@ -444,6 +445,31 @@ export async function cpuProfiler(): Promise<{ start(): Promise<void>; stop(file
         .sort((a, b) => b[1] - a[1])
         .slice(0, 15)
         .map(([k, ms]) => `${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${k}`);
+    },
+  };
+}
+
+/** CPU per thread of this process over a phase (Linux /proc), to see which thread is the bottleneck. */
+export function threadAccounting(): { report(): string[] } {
+  const read = () => {
+    const out = new Map<string, number>();
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out.set(tid, ((Number(f[11]) + Number(f[12])) * 1000) / 100);
+      } catch {
+        // the thread ended
+      }
+    }
+    return out;
+  };
+  const before = read();
+  return {
+    report() {
+      const after = read();
+      const rows = [...after].map(([tid, ms]) => [tid === String(process.pid) ? 'main' : `thread ${tid}`, ms - (before.get(tid) ?? 0)] as const);
+      return rows.filter(([, ms]) => ms >= 100).sort((a, b) => b[1] - a[1]).map(([name, ms]) => `CPU ${Math.round(ms)} ms  ${name}`);
     },
   };
 }

@@ -12,10 +12,12 @@
 // another process, and parsing every acknowledgement's MIME body would take CPU from Guichet on a
 // two-core machine. The backlog's senders are unknown, so Guichet runs with
 // intake.unknownSenders = 'accept' (the default 'hold' would open no ticket and send no ack).
-// Optional: BENCH_PROBES (latency samples, default 50), BENCH_SEED; diagnostics of phase (b):
-// BENCH_SQL=1 (time per SQL statement), BENCH_PROFILE=/tmp/intake.cpuprofile (V8 CPU profile).
+// Optional: BENCH_PROBES (latency samples, default 50), BENCH_SEED, BENCH_DIR (default ./data),
+// BENCH_KEEP=1 (keep the database and files); diagnostics of phase (b):
+// BENCH_SQL=1 (time per SQL statement), BENCH_THREADS=1 (CPU per thread),
+// BENCH_PROFILE=/tmp/intake.cpuprofile (V8 CPU profile of the main thread).
 // Never fails on a missed target: it prints figures and exits 0; exit 1 only when the run broke.
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -25,7 +27,7 @@ import type { Guichet } from '../../src/app.ts';
 import { toSequenceSet } from '../../src/mail/imap-poller.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { buildGuichet } from '../support/guichet.ts';
-import { cpuProfiler, generateBacklog, latencyMessage, prng, sqlAccounting, startSinkProcess, type RemoteSink } from './fixtures.ts';
+import { cpuProfiler, generateBacklog, latencyMessage, prng, sqlAccounting, startSinkProcess, threadAccounting, type RemoteSink } from './fixtures.ts';
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 2000);
 const PROBES = Number(process.env.BENCH_PROBES ?? 50);
@@ -90,8 +92,13 @@ async function main(): Promise<void> {
   cleanups.push(() => dovecot.stop());
   const sink: RemoteSink = await startSinkProcess();
   cleanups.push(() => sink.close());
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'guichet-bench-'));
-  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+  // Under ./data, where `guichet start` keeps its own data, not under the system temp folder: on
+  // some machines (ours) creating a file there costs ten times what it costs elsewhere on the same
+  // disk, which would measure the folder, not Guichet. BENCH_DIR picks another place.
+  const benchDir = path.resolve(process.env.BENCH_DIR ?? 'data');
+  await mkdir(benchDir, { recursive: true });
+  const tmp = await mkdtemp(path.join(benchDir, 'bench-'));
+  cleanups.push(() => (process.env.BENCH_KEEP ? Promise.resolve(console.log(`[bench] kept ${tmp}`)) : rm(tmp, { recursive: true, force: true })));
 
   let t = now();
   const backlog = generateBacklog(COUNT, SEED);
@@ -204,6 +211,7 @@ async function main(): Promise<void> {
   const profiler = process.env.BENCH_PROFILE ? await cpuProfiler() : null;
   sqlStats?.reset();
   await profiler?.start();
+  const threadCpu = process.env.BENCH_THREADS ? threadAccounting() : null;
   const cpuB = process.cpuUsage();
   const tB = now();
   await g.start({ listen: false });
@@ -219,6 +227,7 @@ async function main(): Promise<void> {
   });
   const bMs = now() - tB;
   const bCpu = cpuMs(process.cpuUsage(cpuB));
+  for (const line of threadCpu?.report() ?? []) log(`    ${line}`);
   const profileTop = await profiler?.stop(process.env.BENCH_PROFILE!);
   clearInterval(lagTimer);
   const bRate = COUNT / (bMs / 1000);
