@@ -21,8 +21,13 @@ class NumberedMigrationProvider implements MigrationProvider {
 }
 
 export async function migrateToLatest(db: Kysely<any>, dir = MIGRATIONS_DIR): Promise<string[]> {
+  return migrateTo(db, null, dir);
+}
+
+/** Up (or down) to the named migration; null for the latest. */
+export async function migrateTo(db: Kysely<any>, target: string | null, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrator = new Migrator({ db, provider: new NumberedMigrationProvider(dir) });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = target === null ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     const cause = error instanceof Error ? error.message : String(error ?? '');

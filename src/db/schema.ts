@@ -85,7 +85,6 @@ export interface TicketTable {
   duplicate_of: number | null;
   linked_to: number | null;
   summary: string;
-  description: string;
   reporter_id: number | null;
   organisation_id: number | null;
   assignee_id: number | null;
@@ -124,7 +123,8 @@ export interface EntryTable {
   author_staff_id: number | null;
   author_email: string | null;
   text: string;
-  full_text: string;
+  /** The whole body with its quotes; null when it is the same as text. */
+  full_text: string | null;
   html: string | null;
   message_id: string | null;
   inbound_message_id: number | null;

@@ -60,13 +60,15 @@ export function createApi(deps: { db: Kysely<Database>; apiToken: string | null;
       .where('ticket.number', '=', number)
       .executeTakeFirst();
     if (!ticket) throw new HTTPException(404, { message: `no ticket #${number}` });
-    const entries = await deps.db
+    const all = await deps.db
       .selectFrom('entry')
       .select(['id', 'kind', 'author_email', 'text', 'full_text', 'message_id', 'created_at'])
       .where('ticket_id', '=', ticket.id)
-      .where('kind', '!=', 'note')
       .orderBy('id')
       .execute();
+    // The description is the first entry's text, stored once; full_text is null when it is the text.
+    const description = all[0]?.text ?? '';
+    const entries = all.filter((e) => e.kind !== 'note').map((e) => ({ ...e, full_text: e.full_text ?? e.text }));
     const attachments = entries.length
       ? await deps.db
           .selectFrom('attachment')
@@ -79,6 +81,7 @@ export function createApi(deps: { db: Kysely<Database>; apiToken: string | null;
     const { id: _id, reporter_id: _r, ...fields } = ticket;
     return c.json({
       ...fields,
+      description,
       watchers: watchers.map((w) => w.email),
       entries: entries.map((e) => ({ ...e, attachments: attachments.filter((a) => a.entry_id === e.id).map(({ entry_id: _e, ...a }) => a) })),
     });

@@ -464,12 +464,24 @@ export function threadAccounting(): { report(): string[] } {
     }
     return out;
   };
+  // Whole machine, in clock ticks: busy (user, nice, system, irq, softirq, steal) and idle + iowait.
+  const machine = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { busy: f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!, idle: f[3]! + f[4]! };
+  };
   const before = read();
+  const m0 = machine();
   return {
     report() {
       const after = read();
+      const m1 = machine();
+      const busy = m1.busy - m0.busy;
+      const idle = m1.idle - m0.idle;
       const rows = [...after].map(([tid, ms]) => [tid === String(process.pid) ? 'main' : `thread ${tid}`, ms - (before.get(tid) ?? 0)] as const);
-      return rows.filter(([, ms]) => ms >= 100).sort((a, b) => b[1] - a[1]).map(([name, ms]) => `CPU ${Math.round(ms)} ms  ${name}`);
+      return [
+        `machine: ${Math.round((100 * busy) / (busy + idle))} % busy on all cores (every process)`,
+        ...rows.filter(([, ms]) => ms >= 100).sort((a, b) => b[1] - a[1]).map(([name, ms]) => `CPU ${Math.round(ms)} ms  ${name}`),
+      ];
     },
   };
 }

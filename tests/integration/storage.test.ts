@@ -6,8 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Kysely } from 'kysely';
 import { openDatabase, type Db } from '../../src/db/connect.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
+import { migrateTo, migrateToLatest } from '../../src/db/migrate.ts';
 import { storeRaw } from '../../src/mail/raw-store.ts';
 import { openTicket } from '../../src/tickets/ticket-service.ts';
 import { testEngines } from '../support/databases.ts';
@@ -40,10 +41,33 @@ describe.each(engines)('storage on $name', (engine) => {
   it('migrates an empty database, and migrating again changes nothing', async () => {
     const database = openDatabase(await engine.freshUrl());
     try {
-      expect(await migrateToLatest(database.db)).toEqual(['0001_initial', '0002_workflow']);
+      expect(await migrateToLatest(database.db)).toEqual(['0001_initial', '0002_workflow', '0003_bodies_once']);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const counter = await database.db.selectFrom('counter').selectAll().execute();
       expect(counter).toEqual([{ name: 'ticket', value: 0 }]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('stores each body once from migration 0003 on, keeping what earlier tickets held', async () => {
+    const database = openDatabase(await engine.freshUrl());
+    const db = database.db as Kysely<any>;
+    try {
+      await migrateTo(db, '0002_workflow');
+      const at = new Date().toISOString();
+      const [contact] = await db.insertInto('contact').values({ email: 'ada@example.com', name: '', state: 'active', language: 'en', created_at: at }).returning('id').execute();
+      const [ticket] = await db.insertInto('ticket').values({
+        number: 1, type: 'bug', priority: 'minor', status: 'new', resolution: 'open', summary: 's', description: 'First body',
+        reporter_id: contact!.id, visibility: 'public', awaiting: 'staff', language: 'en', created_at: at, updated_at: at,
+      }).returning('id').execute();
+      const entry = (text: string, full: string) => ({ ticket_id: ticket!.id, kind: 'email', author_email: 'ada@example.com', text, full_text: full, created_at: at });
+      await db.insertInto('entry').values([entry('First body', 'First body'), entry('Reply', 'Reply\n\n> First body')]).execute();
+
+      expect(await migrateToLatest(db)).toEqual(['0003_bodies_once']);
+      const entries = await db.selectFrom('entry').select(['text', 'full_text']).orderBy('id').execute();
+      expect(entries).toEqual([{ text: 'First body', full_text: null }, { text: 'Reply', full_text: 'Reply\n\n> First body' }]);
+      expect(Object.keys(await db.selectFrom('ticket').selectAll().executeTakeFirstOrThrow())).not.toContain('description');
     } finally {
       await database.close();
     }
