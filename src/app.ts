@@ -132,6 +132,7 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
         }, { noOverlap: true }),
       ];
       void outbox.runOnce();
+      intake.warm();
       if (config.smtpIntake) {
         smtp = await startSmtpIntake({ listen: config.smtpIntake.listen, maxBytes: config.limits.maxMessageBytes, handle: intake.handle });
       }

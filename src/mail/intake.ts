@@ -139,7 +139,7 @@ export function createIntake(opts: IntakeOptions) {
     return handle(raw, { mailbox: row.mailbox, uidValidity: row.uid_validity, uid: row.uid });
   }
 
-  return { handle, handleBatch, replay, close: () => preparer.close() };
+  return { handle, handleBatch, replay, warm: () => preparer.warm(), close: () => preparer.close() };
 }
 
 export type Intake = ReturnType<typeof createIntake>;

@@ -20,6 +20,8 @@ export interface PrepareJob {
 
 export interface Preparer {
   run(raws: Buffer[]): PrepareJob;
+  /** Starts the thread now, so that the first message does not wait for it to load. */
+  warm(): void;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export function inlinePreparer(opts: PrepareThreadOptions): Preparer {
       void prepareBatch(raws, opts, (p) => pending.report(p));
       return pending.job;
     },
+    warm: () => {},
     close: async () => {},
   };
 }
@@ -142,6 +145,10 @@ export function threadPreparer(opts: PrepareThreadOptions, log: (msg: string) =>
       // Copied, not transferred: the caller's buffers stay usable.
       worker.postMessage({ id, raws });
       return pending.job;
+    },
+    warm() {
+      worker ??= spawn();
+      worker.unref();
     },
     async close() {
       const w = worker;
