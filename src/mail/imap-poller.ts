@@ -33,6 +33,8 @@ export interface ImapPollerOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
   /** Backoff for reconnects and for retrying a failed handle(); default 1 s → 60 s, with jitter. */
   backoff?: { initialMs: number; maxMs: number };
+  /** Messages fetched (and held in memory) per chunk; default 200. */
+  chunkSize?: number;
 }
 
 export interface ImapPollerState {
@@ -56,8 +58,6 @@ export interface ImapPoller {
   pollNow(): Promise<void>;
 }
 
-/** Messages fetched (and held in memory) per batch. */
-const CHUNK = 200;
 /** imapflow enters IDLE only after this much quiet; its 15 s default notices new mail late. */
 const AUTO_IDLE_MS = 300;
 /** How long stop() waits for a running round before closing the connection under it. */
@@ -226,44 +226,63 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
     const found = await c.search({ uid: `${since + 1}:*` }, { uid: true });
     if (!found) throw new Error('UID SEARCH failed');
     const pending = found.filter((uid) => uid > since).sort((a, b) => a - b);
-    for (let i = 0; i < pending.length && running; i += CHUNK) {
-      const last = await doneUpTo();
-      const uids = pending.slice(i, i + CHUNK).filter((uid) => uid > last);
-      if (!uids.length) continue;
-      // Collected first: issuing commands (or awaiting handle) inside the iterator deadlocks imapflow.
+    const CHUNK = opts.chunkSize ?? 200;
+    // Collected whole: issuing commands (or awaiting handle) inside the iterator deadlocks imapflow.
+    const fetchChunk = async (uids: number[]) => {
       const batch: { uid: number; source: Buffer }[] = [];
       for await (const m of c.fetch(toSequenceSet(uids), { uid: true, source: true }, { uid: true })) {
-        if (m.source && m.uid > last) batch.push({ uid: m.uid, source: m.source });
+        if (m.source) batch.push({ uid: m.uid, source: m.source });
       }
-      batch.sort((a, b) => a.uid - b.uid);
-      const handled: number[] = [];
-      let failed = false;
-      if (opts.handleBatch && batch.length && running) {
-        try {
-          await opts.handleBatch(batch.map((m) => ({ raw: m.source, source: { mailbox, uidValidity: validity, uid: m.uid } })));
-          handled.push(...batch.map((m) => m.uid));
-          done = { uidValidity: validity, uid: batch.at(-1)!.uid };
-        } catch (err) {
-          failed = true;
-          scheduleRetry(batch[0]!.uid, err);
-        }
+      return batch.sort((a, b) => a.uid - b.uid);
+    };
+    // The next chunk is fetched while this one is handled: the server works while Guichet does.
+    let prefetch: Promise<{ uid: number; source: Buffer }[]> | null = null;
+    try {
+      for (let i = 0; i < pending.length && running; i += CHUNK) {
+        const fetched = prefetch ? await prefetch : await fetchChunk(pending.slice(i, i + CHUNK));
+        prefetch = i + CHUNK < pending.length && running ? fetchChunk(pending.slice(i + CHUNK, i + 2 * CHUNK)) : null;
+        // Never promised away: an unawaited rejection would crash the process.
+        prefetch?.catch(ignore);
+        const last = await doneUpTo();
+        const batch = fetched.filter((m) => m.uid > last);
+        if (!batch.length) continue;
+        if (await handleChunk(c, validity, batch)) return;
       }
-      for (const m of opts.handleBatch ? [] : batch) {
-        if (!running) break;
-        try {
-          await opts.handle(m.source, { mailbox, uidValidity: validity, uid: m.uid });
-        } catch (err) {
-          failed = true;
-          scheduleRetry(m.uid, err);
-          break;
-        }
-        handled.push(m.uid);
-        done = { uidValidity: validity, uid: m.uid };
-      }
-      if (handled.length && client === c) await mark(c, toSequenceSet(handled));
-      if (failed) return;
+    } finally {
+      // Leave the connection idle: a later command must not queue behind a fetch nobody reads.
+      await prefetch?.catch(ignore);
     }
     if (running) handleFailures = 0;
+  }
+
+  /** Hands one fetched chunk on and marks what was handled; true when it failed (a retry is set). */
+  async function handleChunk(c: ImapFlow, validity: number, batch: { uid: number; source: Buffer }[]): Promise<boolean> {
+    const handled: number[] = [];
+    let failed = false;
+    if (opts.handleBatch && batch.length && running) {
+      try {
+        await opts.handleBatch(batch.map((m) => ({ raw: m.source, source: { mailbox, uidValidity: validity, uid: m.uid } })));
+        handled.push(...batch.map((m) => m.uid));
+        done = { uidValidity: validity, uid: batch.at(-1)!.uid };
+      } catch (err) {
+        failed = true;
+        scheduleRetry(batch[0]!.uid, err);
+      }
+    }
+    for (const m of opts.handleBatch ? [] : batch) {
+      if (!running) break;
+      try {
+        await opts.handle(m.source, { mailbox, uidValidity: validity, uid: m.uid });
+      } catch (err) {
+        failed = true;
+        scheduleRetry(m.uid, err);
+        break;
+      }
+      handled.push(m.uid);
+      done = { uidValidity: validity, uid: m.uid };
+    }
+    if (handled.length && client === c) await mark(c, toSequenceSet(handled));
+    return failed;
   }
 
   function scheduleRetry(uid: number, err: unknown): void {

@@ -182,6 +182,33 @@ suite('IMAP poller on a real Dovecot', () => {
     expect(logs.some((l) => l.level === 'warn' && l.msg.includes('handle() failed'))).toBe(true);
   });
 
+  it('reads a backlog chunk by chunk, marks each handled chunk, and a failed chunk comes back whole', async () => {
+    for (let n = 1; n <= 8; n++) await dv.append(mail(`c${n}`), 'Chunks');
+    const chunks: number[][] = [];
+    let failOnce = true;
+    const rec = recorder();
+    const p = poller('Chunks', rec, {
+      chunkSize: 3,
+      markAs: { kind: 'move', folder: 'Chunks-done' },
+      async handleBatch(items) {
+        const uids = items.map((i) => i.source.uid);
+        chunks.push(uids);
+        if (uids.includes(5) && failOnce) {
+          failOnce = false;
+          throw new Error('database busy');
+        }
+        for (const i of items) await rec.handle(i.raw, i.source);
+      },
+    });
+    await p.start();
+    expect(chunks).toEqual([[1, 2, 3], [4, 5, 6]]);
+    await rec.waitFor(8);
+    expect(chunks).toEqual([[1, 2, 3], [4, 5, 6], [4, 5, 6], [7, 8]]);
+    expect(rec.uids()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await flagsOf('Chunks')).toEqual([]);
+    expect((await flagsOf('Chunks-done')).length).toBe(8);
+  });
+
   it('a recreated mailbox (new UIDVALIDITY) is read again from UID 1', async () => {
     const before = await dv.append(mail('g1'), 'Recreate');
     const rec = recorder();
