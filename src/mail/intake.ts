@@ -13,7 +13,7 @@ import type { Notifier } from '../notify/notifier.ts';
 import type { ChangeDeps } from '../tickets/change-ticket.ts';
 import { applyInTransaction, type ApplySettings, type Outcome } from './apply.ts';
 import { inlinePreparer, threadPreparer, type Preparer } from './prepare-thread.ts';
-import { recordRaw } from './raw-store.ts';
+import { createFanOut, recordRaw } from './raw-store.ts';
 import type { MailSource } from './types.ts';
 
 export interface IntakeOptions {
@@ -44,6 +44,8 @@ export function createIntake(opts: IntakeOptions) {
   const log = opts.log ?? (() => {});
   const rawDir = path.join(opts.dataDir, 'raw');
   const prepareOptions = { rawDir, filesDir: path.join(opts.dataDir, 'attachments'), limits: opts.limits };
+  createFanOut(prepareOptions.rawDir);
+  createFanOut(prepareOptions.filesDir);
   const preparer: Preparer = opts.thread === false
     ? inlinePreparer(prepareOptions)
     : threadPreparer(prepareOptions, (msg) => log('error', msg));

@@ -16,6 +16,18 @@ export function sha256(bytes: Buffer | string): string {
 const knownDirs = new Set<string>();
 
 /**
+ * Creates the 256 fan-out folders of a content-addressed store up front, once per start, so that
+ * storing a message never has to create one (a folder costs as much as a file to create).
+ */
+export function createFanOut(dir: string): void {
+  for (let i = 0; i < 256; i++) {
+    const folder = path.join(dir, i.toString(16).padStart(2, '0'));
+    mkdirSync(folder, { recursive: true });
+    knownDirs.add(folder);
+  }
+}
+
+/**
  * Writes bytes under dir/ab/<sha256><ext> once; concurrent writers cannot leave a partial file. One
  * level of 256 folders: a second level made nearly every message create two folders of its own.
  * Synchronous on purpose: a local write of a mail is tens of microseconds, far less than the four

@@ -30,7 +30,7 @@ export async function enqueueNotification(
   trx: Transaction<Database>,
   n: Notification,
   ctx: { domain: string; now: Date },
-): Promise<OutboxRow> {
+): Promise<Pick<OutboxRow, 'id' | 'message_id'>> {
   const messageId = mintMessageId(ctx.domain, n.ticketNumber, n.event);
   const row = await trx
     .insertInto('outbox')
@@ -51,7 +51,8 @@ export async function enqueueNotification(
       next_attempt_at: ctx.now.toISOString(),
       created_at: ctx.now.toISOString(),
     })
-    .returningAll()
+    // Not returningAll(): the rendered bodies would be copied back for nothing.
+    .returning(['id', 'message_id'])
     .executeTakeFirstOrThrow();
   // Replies to this notification find their ticket through the Message-ID they quote.
   if (n.ticketId !== null) {

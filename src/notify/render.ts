@@ -198,6 +198,7 @@ async function compileMjml(file: string): Promise<string> {
       // mjml 5 skips <mj-include> unless told; `fonts: {}` keeps a font name such as Roboto from
       // pulling a Google Fonts stylesheet into every mail.
       validationLevel: 'strict', filePath: file, ignoreIncludes: false, keepComments: false, fonts: {},
+      minify: true, minifyOptions: { minifyCss: false },
     });
     return result.html;
   } catch (err) {

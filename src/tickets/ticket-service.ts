@@ -62,23 +62,22 @@ export async function recordEvent(
 }
 
 export async function addEntry(trx: Trx, ticketId: number, input: EntryInput, now: Date): Promise<Entry> {
-  const entry = await trx
-    .insertInto('entry')
-    .values({
-      ticket_id: ticketId,
-      kind: input.kind,
-      author_contact_id: input.authorContactId,
-      author_staff_id: input.authorStaffId,
-      author_email: input.authorEmail,
-      text: input.text,
-      full_text: input.fullText.trim() === input.text.trim() ? null : input.fullText,
-      html: input.html,
-      message_id: input.messageId,
-      inbound_message_id: input.inboundMessageId,
-      created_at: now.toISOString(),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const values = {
+    ticket_id: ticketId,
+    kind: input.kind,
+    author_contact_id: input.authorContactId,
+    author_staff_id: input.authorStaffId,
+    author_email: input.authorEmail,
+    text: input.text,
+    full_text: input.fullText.trim() === input.text.trim() ? null : input.fullText,
+    html: input.html,
+    message_id: input.messageId,
+    inbound_message_id: input.inboundMessageId,
+    created_at: now.toISOString(),
+  };
+  // Only the id comes back: the bodies are ours already, and copying them back costs on every mail.
+  const { id } = await trx.insertInto('entry').values(values).returning('id').executeTakeFirstOrThrow();
+  const entry: Entry = { id, ...values };
   if (input.attachments.length) {
     await trx
       .insertInto('attachment')
