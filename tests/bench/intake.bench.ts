@@ -140,7 +140,8 @@ async function main(): Promise<void> {
   // ---- 2. (a) raw baseline: fetch by UID in chunks + simpleParser, nothing stored ----
   const raw = await dovecot.connect();
   cleanups.push(() => raw.logout().catch(() => raw.close()));
-  // Two passes: the first warms the JIT (Guichet later runs with mailparser warm too); the second counts.
+  // A warm-up pass (Guichet later runs with mailparser warm too), then two measured passes of which
+  // the faster counts: the baseline is never flattered by a slow moment of a shared machine.
   const baseline = async (pass: string) => {
     let fetchMs = 0;
     let parseMs = 0;
@@ -175,7 +176,8 @@ async function main(): Promise<void> {
     return { ms, rate, cpu: cpuTotal };
   };
   const coldA = await baseline('warm-up pass');
-  const { ms: aMs, rate: aRate, cpu: aCpu } = await baseline('measured pass');
+  const measured = [await baseline('measured pass 1'), await baseline('measured pass 2')];
+  const { ms: aMs, rate: aRate, cpu: aCpu } = measured.reduce((best, m) => (m.rate > best.rate ? m : best));
   await raw.logout().catch(() => raw.close());
 
   // ---- 3. (b) Guichet's full intake of BOX_B into a fresh SQLite file ----
@@ -322,7 +324,7 @@ async function main(): Promise<void> {
     ['(a) fetch + simpleParser', `${fmt(aRate)} msg/s`, `${fmt(aMs / 1000, 2)} s, CPU ${fmt(aCpu / COUNT, 2)} ms/msg`],
     ['(b) Guichet → SQLite', `${fmt(bRate)} msg/s`, `${fmt(bMs / 1000, 2)} s, CPU ${fmt(bCpu / COUNT, 2)} ms/msg`],
     ['(b)/(a)', `${fmt(100 * ratio)} %`, ratio >= TARGET_RATIO ? 'PASS (≥ 50 %)' : 'MISS (< 50 %)'],
-    ['(b)/(a) by CPU ms/msg', `${fmt((100 * aCpu) / bCpu)} %`, `less sensitive to other load; (a) warm-up pass ${fmt(coldA.rate)} msg/s`],
+    ['(b)/(a) by CPU ms/msg', `${fmt((100 * aCpu) / bCpu)} %`, `less sensitive to other load; (a) passes: warm-up ${fmt(coldA.rate)}, then ${measured.map((m) => fmt(m.rate)).join(' and ')} msg/s`],
     ['latency p50', `${fmt(p50)} ms`, p50 <= TARGET_P50_MS ? 'PASS (≤ 1 s)' : 'MISS (> 1 s)'],
     ['latency p90 / p99 / max', `${fmt(p90)} / ${fmt(p99)} / ${fmt(max)} ms`, `median split: IMAP notice+fetch ${med(parts.notice)}, handle ${med(parts.handle)}, send ${med(parts.send)} ms`],
     ['load average 1/5/15 min', `${loadavg()}`, 'others may share this machine: compare with a quiet run'],
