@@ -106,6 +106,7 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
         lastUid: (mailbox, uidValidity) => lastHandledUid(database.db, mailbox, uidValidity),
         handle: (raw, source) => handleFetched([{ raw, source }]),
         handleBatch: handleFetched,
+        ahead: (raws) => intake.prepareAhead(raws),
         log,
       })
     : null;

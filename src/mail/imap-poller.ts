@@ -30,6 +30,9 @@ export interface ImapPollerOptions {
   /** When given, a fetched chunk goes here whole instead of message by message (one transaction
    * for many messages); all of it counts as handled, and throwing retries all of it later. */
   handleBatch?(items: Array<{ raw: Buffer; source: { mailbox: string; uidValidity: number; uid: number } }>): Promise<void>;
+  /** Told of the next chunk as soon as it is fetched, while the current one is still being handled,
+   * so work that needs no database (storing bytes, parsing) can start; handleBatch gets it later. */
+  ahead?(raws: Buffer[]): void;
   log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
   /** Backoff for reconnects and for retrying a failed handle(); default 1 s → 60 s, with jitter. */
   backoff?: { initialMs: number; maxMs: number };
@@ -242,7 +245,7 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
         const fetched = prefetch ? await prefetch : await fetchChunk(pending.slice(i, i + CHUNK));
         prefetch = i + CHUNK < pending.length && running ? fetchChunk(pending.slice(i + CHUNK, i + 2 * CHUNK)) : null;
         // Never promised away: an unawaited rejection would crash the process.
-        prefetch?.catch(ignore);
+        prefetch?.then((next) => running && opts.ahead?.(next.map((m) => m.source)), ignore);
         const last = await doneUpTo();
         const batch = fetched.filter((m) => m.uid > last);
         if (!batch.length) continue;

@@ -12,7 +12,7 @@ import type { Database, InboundState } from '../db/schema.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { ChangeDeps } from '../tickets/change-ticket.ts';
 import { applyInTransaction, type ApplySettings, type Outcome } from './apply.ts';
-import { inlinePreparer, threadPreparer, type Preparer } from './prepare-thread.ts';
+import { inlinePreparer, threadPreparer, type PrepareJob, type Preparer } from './prepare-thread.ts';
 import { createFanOut, recordRaw } from './raw-store.ts';
 import type { MailSource } from './types.ts';
 
@@ -65,9 +65,17 @@ export function createIntake(opts: IntakeOptions) {
    * instead of two per message, and one message that fails to apply is rolled back alone and
    * recorded as failed. Throws only when storing or committing failed: nothing is then marked done.
    */
+  /** The next batch, handed over early so the prepare thread works on it during this one. */
+  let ahead: { raws: Buffer[]; job: PrepareJob } | null = null;
+  function prepareAhead(raws: Buffer[]): void {
+    ahead = { raws, job: preparer.run(raws) };
+  }
+
   async function handleBatch(items: Array<{ raw: Buffer; source: MailSource }>): Promise<IntakeResult[]> {
     const at = now();
-    const job = preparer.run(items.map((item) => item.raw));
+    const early = ahead && ahead.raws.length === items.length && ahead.raws.every((raw, i) => raw === items[i]!.raw) ? ahead.job : null;
+    ahead = null;
+    const job = early ?? preparer.run(items.map((item) => item.raw));
     const bytes = await job.stored;
     const stored = await opts.db.transaction().execute(async (trx) => {
       const rows = [];
@@ -141,7 +149,7 @@ export function createIntake(opts: IntakeOptions) {
     return handle(raw, { mailbox: row.mailbox, uidValidity: row.uid_validity, uid: row.uid });
   }
 
-  return { handle, handleBatch, replay, warm: () => preparer.warm(), close: () => preparer.close() };
+  return { handle, handleBatch, prepareAhead, replay, warm: () => preparer.warm(), close: () => preparer.close() };
 }
 
 export type Intake = ReturnType<typeof createIntake>;
