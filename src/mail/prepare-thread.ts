@@ -5,7 +5,7 @@
 // The same code runs inline where a thread is not worth its start-up (one message from the CLI).
 import { Worker } from 'node:worker_threads';
 import { prepareMail, type PrepareOptions, type Prepared } from './prepare.ts';
-import { storeRawBytes, type StoredBytes } from './raw-store.ts';
+import { storeRawBytesAsync, type StoredBytes } from './raw-store.ts';
 
 export interface PrepareThreadOptions extends PrepareOptions {
   rawDir: string;
@@ -30,17 +30,17 @@ type Progress =
   | { kind: 'stored-error'; message: string }
   | { kind: 'prepared'; index: number; prepared: Prepared };
 
-/** Stage 1 for the whole batch, then stage 2 message by message, reporting each step. */
+/**
+ * Stage 1 for the whole batch through the thread pool while stage 2 runs message by message here,
+ * reporting each step. The main thread applies nothing before the batch is stored.
+ */
 export async function prepareBatch(raws: Buffer[], opts: PrepareThreadOptions, report: (p: Progress) => void): Promise<void> {
-  let stored: StoredBytes[];
-  try {
-    stored = raws.map((raw) => storeRawBytes(opts.rawDir, raw));
-  } catch (err) {
-    report({ kind: 'stored-error', message: (err as Error).message });
-    return;
-  }
-  report({ kind: 'stored', stored });
+  const storing = Promise.all(raws.map((raw) => storeRawBytesAsync(opts.rawDir, raw))).then(
+    (stored) => report({ kind: 'stored', stored }),
+    (err: Error) => report({ kind: 'stored-error', message: err.message }),
+  );
   for (const [index, raw] of raws.entries()) report({ kind: 'prepared', index, prepared: await prepareMail(raw, opts) });
+  await storing;
 }
 
 function deferred<T>() {

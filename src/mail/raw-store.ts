@@ -4,6 +4,7 @@
 // sha256, so a second delivery of the same message is a silent no-op that returns the first row.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database, InboundMessage } from '../db/schema.ts';
@@ -27,24 +28,37 @@ export function createFanOut(dir: string): void {
   }
 }
 
-/**
- * Writes bytes under dir/ab/<sha256><ext> once; concurrent writers cannot leave a partial file. One
- * level of 256 folders: a second level made nearly every message create two folders of its own.
- * Synchronous on purpose: a local write of a mail is tens of microseconds, far less than the four
- * trips through the thread pool the asynchronous calls cost per message on a backlog.
- */
-export function writeContentAddressed(dir: string, bytes: Buffer, ext: string, known?: string): { sha: string; file: string } {
+/** Where bytes go (dir/ab/<sha256><ext>, one level of 256 folders), and a temporary name beside it. */
+function placeOf(dir: string, bytes: Buffer, ext: string, known?: string) {
   const sha = known ?? sha256(bytes);
   const folder = path.join(dir, sha.slice(0, 2));
   const file = path.join(folder, `${sha}${ext}`);
+  if (!knownDirs.has(folder)) {
+    mkdirSync(folder, { recursive: true });
+    knownDirs.add(folder);
+  }
+  return { sha, file, tmp: `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp` };
+}
+
+/** Writes bytes under their sha256 once; concurrent writers cannot leave a partial file. */
+export function writeContentAddressed(dir: string, bytes: Buffer, ext: string, known?: string): { sha: string; file: string } {
+  const { sha, file, tmp } = placeOf(dir, bytes, ext, known);
   if (!existsSync(file)) {
-    if (!knownDirs.has(folder)) {
-      mkdirSync(folder, { recursive: true });
-      knownDirs.add(folder);
-    }
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     writeFileSync(tmp, bytes);
     renameSync(tmp, file);
+  }
+  return { sha, file };
+}
+
+/**
+ * The same through the thread pool: creating a file can wait on the file system for a millisecond,
+ * time the prepare thread spends parsing instead.
+ */
+export async function writeContentAddressedAsync(dir: string, bytes: Buffer, ext: string): Promise<{ sha: string; file: string }> {
+  const { sha, file, tmp } = placeOf(dir, bytes, ext);
+  if (!existsSync(file)) {
+    await writeFile(tmp, bytes);
+    await rename(tmp, file);
   }
   return { sha, file };
 }
@@ -76,6 +90,11 @@ export interface StoredBytes {
 /** Writes the bytes under rawDir (content-addressed); safe to repeat and to run on any thread. */
 export function storeRawBytes(rawDir: string, raw: Buffer): StoredBytes {
   const { sha, file } = writeContentAddressed(rawDir, raw, '.eml');
+  return { sha256: sha, rawPath: path.relative(rawDir, file), size: raw.length, messageId: rawMessageId(raw) };
+}
+
+export async function storeRawBytesAsync(rawDir: string, raw: Buffer): Promise<StoredBytes> {
+  const { sha, file } = await writeContentAddressedAsync(rawDir, raw, '.eml');
   return { sha256: sha, rawPath: path.relative(rawDir, file), size: raw.length, messageId: rawMessageId(raw) };
 }
 
