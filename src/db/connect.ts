@@ -77,7 +77,6 @@ export function openDatabase(url: string): Db {
     // A 64 MiB page cache keeps the hot B-tree pages (ticket, message_ref, outbox indexes) in memory
     // through a mailbox backlog; the default 2 MiB is evicted by every few message bodies.
     sqlite.pragma('cache_size = -65536');
-    if (process.env.XCKPT) sqlite.pragma('wal_autocheckpoint = ' + process.env.XCKPT);
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, engine: 'sqlite', close: () => db.destroy() };
   }
