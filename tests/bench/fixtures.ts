@@ -95,7 +95,8 @@ function base64Lines(buf: Buffer): string {
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function generateBacklog(count: number, seed = 20240601): Backlog {
+/** `firstTicket`: the number the backlog's first new ticket will get, which its replies' tags name. */
+export function generateBacklog(count: number, seed = 20240601, firstTicket = 1): Backlog {
   const rnd = prng(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
@@ -232,7 +233,7 @@ export function generateBacklog(count: number, seed = 20240601): Backlog {
     if (target) {
       messages.push({ raw, messageId, from: sender.email, kind: 'reply', ticket: target.number, html, attachment });
     } else {
-      const number = tickets.length + 1;
+      const number = firstTicket + tickets.length;
       tickets.push({ number, sender, subject: topic, messageId });
       messages.push({ raw, messageId, from: sender.email, kind: 'new', ticket: number, html, attachment });
     }

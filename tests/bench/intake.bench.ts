@@ -4,7 +4,8 @@
 //   2. (a) raw baseline: one imapflow connection fetches every source by UID in chunks and parses it
 //      with mailparser's simpleParser, storing nothing;
 //   3. (b) Guichet's whole intake of an identical copy of the mailbox into SQLite, from start() until
-//      no inbound_message row is pending; target (b)/(a) ≥ 50 %;
+//      no inbound_message row is pending; target (b)/(a) ≥ 50 %. Both are measured warm: (a) after a
+//      warm-up pass, (b) after the same Guichet took in a warm-up backlog of 400 other messages;
 //   4. latency: Guichet idling (IMAP IDLE) on a fresh mailbox; 50 times APPEND one message and wait for
 //      its acknowledgement at the SMTP sink; target p50 ≤ 1 s.
 //   npm run bench                      (BENCH_MESSAGES=500 npm run bench for a quick run)
@@ -35,6 +36,8 @@ const SEED = Number(process.env.BENCH_SEED ?? 20240601);
 /** Same batch size as the IMAP poller (src/mail/imap-poller.ts). */
 const CHUNK = 200;
 const TARGET_RATIO = 0.5;
+/** Messages Guichet takes in before (b) is timed. */
+const WARMUP = 400;
 const TARGET_P50_MS = 1000;
 /** The backlog's senders belong to no organisation: accept them (the default 'hold' opens no ticket). */
 const OVERRIDES = { intake: { unknownSenders: 'accept' } };
@@ -100,8 +103,13 @@ async function main(): Promise<void> {
   const tmp = await mkdtemp(path.join(benchDir, 'bench-'));
   cleanups.push(() => (process.env.BENCH_KEEP ? Promise.resolve(console.log(`[bench] kept ${tmp}`)) : rm(tmp, { recursive: true, force: true })));
 
+  // Guichet is measured warm, as (a) is after its warm-up pass: this smaller backlog goes through the
+  // same Guichet first (its prepare thread, database and outbox), and the measured backlog's ticket
+  // numbers follow its own.
+  const warmup = generateBacklog(WARMUP, SEED ^ 0x77a4);
+  const warmupTickets = warmup.messages.filter((m) => m.kind === 'new').length;
   let t = now();
-  const backlog = generateBacklog(COUNT, SEED);
+  const backlog = generateBacklog(COUNT, SEED, warmupTickets + 1);
   const genMs = now() - t;
   const replies = backlog.messages.filter((m) => m.kind === 'reply').length;
   const withHtml = backlog.messages.filter((m) => m.html).length;
@@ -209,6 +217,20 @@ async function main(): Promise<void> {
     lastTick = t1;
   }, 50);
 
+  t = now();
+  for (let i = 0; i < WARMUP; i += CHUNK) {
+    await g.intake.handleBatch(
+      warmup.messages.slice(i, i + CHUNK).map((m, j) => ({ raw: m.raw, source: { mailbox: 'bench-warmup', uidValidity: 1, uid: i + j + 1 } })),
+    );
+  }
+  await g.outbox.runOnce();
+  const warmAcks = Number((await g.database.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  await sink.waitFor(warmAcks, 60_000);
+  log(`warm-up: ${WARMUP} messages through Guichet (${warmupTickets} tickets, ${warmAcks} acknowledgements sent) in ${fmt(now() - t)} ms, before (b) is timed`);
+  handleMs = 0;
+  maxLag = 0;
+  lastTick = now();
+
   const sqlStats = process.env.BENCH_SQL ? await sqlAccounting() : null;
   const profiler = process.env.BENCH_PROFILE ? await cpuProfiler() : null;
   sqlStats?.reset();
@@ -223,9 +245,9 @@ async function main(): Promise<void> {
     const c = await inboundCounts(g);
     if (now() - lastReport > 10_000) {
       lastReport = now();
-      log(`   … ${c.total - c.pending}/${COUNT} processed`);
+      log(`   … ${c.total - c.pending - WARMUP}/${COUNT} processed`);
     }
-    return c.total >= COUNT && c.pending === 0;
+    return c.total >= COUNT + WARMUP && c.pending === 0;
   });
   const bMs = now() - tB;
   const bCpu = cpuMs(process.cpuUsage(cpuB));
@@ -240,7 +262,7 @@ async function main(): Promise<void> {
     .select(['state', 'outcome', (eb) => eb.fn.countAll<number>().as('n')])
     .groupBy(['state', 'outcome'])
     .execute();
-  const expectedTickets = COUNT - replies;
+  const expectedTickets = COUNT - replies + warmupTickets;
   const ticketCount = Number((await g.database.db.selectFrom('ticket').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const outcomeText = outcomes.map((o) => `${o.state}/${o.outcome}: ${o.n}`).join(', ');
   log(`(b) Guichet intake: ${fmt(bMs)} ms = ${fmt(bRate)} msg/s; start() resolved after ${fmt(startResolvedMs)} ms; inside intake.handleBatch() ${fmt(handleMs)} ms wall (${fmt((100 * handleMs) / bMs)} %, outbox sends interleave); max event-loop lag ${fmt(maxLag)} ms; CPU ${fmt(bCpu / COUNT, 2)} ms/msg; load ${loadavg()}`);
