@@ -5,7 +5,7 @@
 // The same code runs inline where a thread is not worth its start-up (one message from the CLI).
 import { Worker } from 'node:worker_threads';
 import { prepareMail, type PrepareOptions, type Prepared } from './prepare.ts';
-import { storeRawBytesAsync, type StoredBytes } from './raw-store.ts';
+import { storeRawBytes, storeRawBytesAsync, type StoredBytes } from './raw-store.ts';
 
 export interface PrepareThreadOptions extends PrepareOptions {
   rawDir: string;
@@ -67,25 +67,27 @@ function pendingJob(raws: Buffer[]) {
       else if (p.kind === 'stored-error') (stored.settled = true), stored.reject(new Error(`storing raw bytes failed: ${p.message}`));
       else (prepared[p.index]!.settled = true), prepared[p.index]!.resolve(p.prepared);
     },
-    /** The thread died with this job unfinished. */
-    lost(err: Error, opts: PrepareThreadOptions) {
+    /**
+     * The thread died with this job unfinished. When it was working on this job (`culprit`), the
+     * first unanswered message is the one it died on: that one fails with the reason, never to be
+     * retried in a loop. Everything else is finished here, on the caller's thread.
+     */
+    lost(err: Error, opts: PrepareThreadOptions, culprit: boolean) {
       if (!stored.settled) {
         stored.settled = true;
-        stored.reject(new Error(`prepare thread stopped before the bytes were stored: ${err.message}`));
-        return;
-      }
-      // The first unanswered message is the one the thread died on: it fails with the reason, never
-      // to be retried in a loop; the rest of its batch is prepared here.
-      const open = prepared.map((d, i) => [d, i] as const).filter(([d]) => !d.settled);
-      const [first, ...rest] = open;
-      if (!first) return;
-      first[0].settled = true;
-      first[0].resolve({ kind: 'rejected', state: 'failed', reason: `prepare thread stopped on this message: ${err.message}` });
-      void (async () => {
-        for (const [d, i] of rest) {
-          d.settled = true;
-          d.resolve(await prepareMail(raws[i]!, opts));
+        try {
+          stored.resolve(raws.map((raw) => storeRawBytes(opts.rawDir, raw)));
+        } catch (e) {
+          stored.reject(new Error(`storing raw bytes failed after the prepare thread stopped (${err.message}): ${(e as Error).message}`));
+          return;
         }
+      }
+      const open = prepared.map((d, i) => [d, i] as const).filter(([d]) => !d.settled);
+      for (const [d] of open) d.settled = true;
+      const rest = culprit ? open.slice(1) : open;
+      if (culprit) open[0]?.[0].resolve({ kind: 'rejected', state: 'failed', reason: `prepare thread stopped on this message: ${err.message}` });
+      void (async () => {
+        for (const [d, i] of rest) d.resolve(await prepareMail(raws[i]!, opts));
       })();
     },
   };
@@ -104,7 +106,12 @@ export function inlinePreparer(opts: PrepareThreadOptions): Preparer {
 }
 
 /** One worker thread, started on first use and again after it dies; it never keeps a process alive. */
-export function threadPreparer(opts: PrepareThreadOptions, log: (msg: string) => void = () => {}): Preparer {
+export function threadPreparer(
+  opts: PrepareThreadOptions,
+  log: (msg: string) => void = () => {},
+  /** The thread's entry point; tests give one that dies on purpose. */
+  entry: URL = new URL('./prepare.worker.mjs', import.meta.url),
+): Preparer {
   let worker: Worker | null = null;
   const jobs = new Map<number, ReturnType<typeof pendingJob>>();
   let nextId = 1;
@@ -113,14 +120,17 @@ export function threadPreparer(opts: PrepareThreadOptions, log: (msg: string) =>
     if (worker !== w) return;
     worker = null;
     if (jobs.size) log(`prepare thread stopped: ${err.message}`);
-    for (const [id, job] of jobs) {
+    // The thread takes jobs in order: the oldest unfinished one is the one it was working on.
+    const ids = [...jobs.keys()].sort((a, b) => a - b);
+    for (const id of ids) {
+      const job = jobs.get(id)!;
       jobs.delete(id);
-      job.lost(err, opts);
+      job.lost(err, opts, id === ids[0]);
     }
   }
 
   function spawn(): Worker {
-    const w = new Worker(new URL('./prepare.worker.mjs', import.meta.url), { workerData: opts });
+    const w = new Worker(entry, { workerData: opts });
     w.on('message', (m: { id: number; progress: Progress }) => {
       const job = jobs.get(m.id);
       if (!job) return;
