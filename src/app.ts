@@ -38,7 +38,11 @@ export interface Guichet {
   stop(): Promise<void>;
 }
 
-export async function createGuichet(config: Config, opts: { log?: Log; now?: () => Date } = {}): Promise<Guichet> {
+export async function createGuichet(
+  config: Config,
+  /** `prepareThread: false` for one-shot commands, where starting a thread costs more than it saves. */
+  opts: { log?: Log; now?: () => Date; prepareThread?: boolean } = {},
+): Promise<Guichet> {
   const log = opts.log ?? (() => {});
   await mkdir(config.dataDir, { recursive: true });
   const database = openDatabase(config.database.url);
@@ -84,6 +88,7 @@ export async function createGuichet(config: Config, opts: { log?: Log; now?: () 
       replyToClosed: config.workflow.replyToClosed,
     },
     limits: config.limits,
+    thread: opts.prepareThread,
     onMailQueued: () => outbox.kick(),
     now: opts.now,
     log,

@@ -125,7 +125,7 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
         return 66; // EX_NOINPUT
       }
       const { createGuichet } = await loadApp();
-      const guichet = await createGuichet(config, { log: () => {} });
+      const guichet = await createGuichet(config, { log: () => {}, prepareThread: false });
       try {
         const result = await guichet.intake.handle(raw, { mailbox: 'pipe', uidValidity: null, uid: null });
         await guichet.outbox.runOnce();

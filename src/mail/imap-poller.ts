@@ -229,7 +229,7 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
     const found = await c.search({ uid: `${since + 1}:*` }, { uid: true });
     if (!found) throw new Error('UID SEARCH failed');
     const pending = found.filter((uid) => uid > since).sort((a, b) => a - b);
-    const CHUNK = opts.chunkSize ?? 200;
+    const chunk = opts.chunkSize ?? 200;
     // Collected whole: issuing commands (or awaiting handle) inside the iterator deadlocks imapflow.
     const fetchChunk = async (uids: number[]) => {
       const batch: { uid: number; source: Buffer }[] = [];
@@ -241,9 +241,9 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
     // The next chunk is fetched while this one is handled: the server works while Guichet does.
     let prefetch: Promise<{ uid: number; source: Buffer }[]> | null = null;
     try {
-      for (let i = 0; i < pending.length && running; i += CHUNK) {
-        const fetched = prefetch ? await prefetch : await fetchChunk(pending.slice(i, i + CHUNK));
-        prefetch = i + CHUNK < pending.length && running ? fetchChunk(pending.slice(i + CHUNK, i + 2 * CHUNK)) : null;
+      for (let i = 0; i < pending.length && running; i += chunk) {
+        const fetched = prefetch ? await prefetch : await fetchChunk(pending.slice(i, i + chunk));
+        prefetch = i + chunk < pending.length && running ? fetchChunk(pending.slice(i + chunk, i + 2 * chunk)) : null;
         // Never promised away: an unawaited rejection would crash the process.
         prefetch?.then((next) => running && opts.ahead?.(next.map((m) => m.source)), ignore);
         const last = await doneUpTo();

@@ -1,10 +1,10 @@
-// The intake pipeline for raw messages, whatever brought them (IMAP, MTA pipe, SMTP intake):
-// bytes to disk → row → prepare (parse, attachments, text; on the prepare thread) → apply (one
-// transaction) → tell the outbox. Resolves once every message is durably recorded with an outcome; a
-// message that cannot be processed is recorded as failed with its reason and never stops the
-// messages after it. It throws only when the raw bytes could not be stored or the outcomes not
-// committed: the caller must then leave the messages on the server and try again (a replay finds
-// the stored rows and finishes them).
+// The intake pipeline for raw messages, whatever brought them (IMAP, MTA pipe, SMTP intake): bytes
+// to disk and prepare (parse, attachments, text) on the prepare thread → rows (one transaction,
+// before anything is applied) → apply (one transaction, a savepoint per message) → tell the outbox.
+// Resolves once every message is durably recorded with an outcome; a message that cannot be
+// processed is recorded as failed with its reason and never stops the messages after it. It throws
+// only when the raw bytes could not be stored or the outcomes not committed: the caller must then
+// leave the messages on the server and try again (a replay finds the stored rows and finishes them).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
@@ -59,18 +59,18 @@ export function createIntake(opts: IntakeOptions) {
       .execute();
   }
 
-  /**
-   * Several messages at once, in order: raw rows stored in one transaction, then every message
-   * applied in ONE transaction with a savepoint each, so a backlog costs two commits per batch
-   * instead of two per message, and one message that fails to apply is rolled back alone and
-   * recorded as failed. Throws only when storing or committing failed: nothing is then marked done.
-   */
   /** The next batch, handed over early so the prepare thread works on it during this one. */
   let ahead: { raws: Buffer[]; job: PrepareJob } | null = null;
   function prepareAhead(raws: Buffer[]): void {
     ahead = { raws, job: preparer.run(raws) };
   }
 
+  /**
+   * Several messages at once, in order: raw rows stored in one transaction, then every message
+   * applied in ONE transaction with a savepoint each, so a backlog costs two commits per batch
+   * instead of two per message, and one message that fails to apply is rolled back alone and
+   * recorded as failed. Throws only when storing or committing failed: nothing is then marked done.
+   */
   async function handleBatch(items: Array<{ raw: Buffer; source: MailSource }>): Promise<IntakeResult[]> {
     const at = now();
     const early = ahead && ahead.raws.length === items.length && ahead.raws.every((raw, i) => raw === items[i]!.raw) ? ahead.job : null;

@@ -1,8 +1,8 @@
 // Runs stages 1 (bytes to disk) and 2 (prepare) for a batch of messages, on a worker thread: parsing
 // and writing files cost as much CPU as the database work, and on two cores they can overlap it.
-// The main thread gets the stored bytes first (it records their rows), then each prepared message in
-// order, as soon as it is ready, so it applies message i while the worker parses message i + 1.
-// The same code runs inline where a thread is not worth its start-up (one message from the CLI).
+// The main thread gets the batch's stored bytes (it records their rows before applying anything) and
+// each prepared message as soon as it is ready, so it applies message i while the thread parses
+// message i + 1. The same code runs inline where a thread is not worth its start-up (`guichet ingest`).
 import { Worker } from 'node:worker_threads';
 import { prepareMail, type PrepareOptions, type Prepared } from './prepare.ts';
 import { storeRawBytes, storeRawBytesAsync, type StoredBytes } from './raw-store.ts';
@@ -160,7 +160,9 @@ export function threadPreparer(
       worker ??= spawn();
       worker.unref();
     },
+    /** Lets the batches in hand finish, then stops the thread. */
     async close() {
+      await Promise.all([...jobs.values()].flatMap(({ job }) => [job.stored.catch(() => {}), ...job.prepared]));
       const w = worker;
       worker = null;
       if (w) await w.terminate();
