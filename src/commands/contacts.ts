@@ -7,7 +7,7 @@ import type { Config } from '../config.ts';
 export async function contactsCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [verb, email] = args;
   const { createGuichet } = await import('../app.ts');
-  const guichet = await createGuichet(config);
+  const guichet = await createGuichet(config, { prepareThread: false });
   const { db } = guichet.database;
   try {
     switch (verb) {

@@ -74,7 +74,8 @@ export function createIntake(opts: IntakeOptions) {
   async function handleBatch(items: Array<{ raw: Buffer; source: MailSource }>): Promise<IntakeResult[]> {
     const at = now();
     const early = ahead && ahead.raws.length === items.length && ahead.raws.every((raw, i) => raw === items[i]!.raw) ? ahead.job : null;
-    ahead = null;
+    // Another source's batch (SMTP intake beside IMAP) leaves the next IMAP chunk's head start alone.
+    if (early) ahead = null;
     const job = early ?? preparer.run(items.map((item) => item.raw));
     const bytes = await job.stored;
     const stored = await opts.db.transaction().execute(async (trx) => {
