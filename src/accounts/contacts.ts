@@ -19,7 +19,7 @@ export async function listContacts(db: Kysely<Database>, state?: ContactState) {
     .selectFrom('contact')
     .leftJoin('organisation', 'organisation.id', 'contact.organisation_id')
     .select((eb) => [
-      'contact.email', 'contact.name', 'contact.state', 'contact.created_at', 'organisation.name as organisation',
+      'contact.email', 'contact.name', 'contact.state', 'contact.bounce_reason', 'contact.created_at', 'organisation.name as organisation',
       eb.selectFrom('inbound_message').select((e) => e.fn.countAll<number>().as('n'))
         .whereRef('inbound_message.contact_id', '=', 'contact.id').where('inbound_message.state', '=', 'held').as('held'),
     ])

@@ -15,7 +15,7 @@ export async function contactsCommand(config: Config, args: string[], out: (s: s
         const rows = await listContacts(db, args.includes('--pending') ? 'pending' : undefined);
         if (!rows.length) out('no contacts\n');
         for (const r of rows) {
-          out(`${r.state.padEnd(8)} ${r.email}${r.name ? ` (${r.name})` : ''}${r.organisation ? ` — ${r.organisation}` : ''}${Number(r.held) ? ` — ${r.held} held message(s)` : ''}\n`);
+          out(`${r.state.padEnd(8)} ${r.email}${r.name ? ` (${r.name})` : ''}${r.organisation ? ` — ${r.organisation}` : ''}${Number(r.held) ? ` — ${r.held} held message(s)` : ''}${r.bounce_reason ? ` — bounced: ${r.bounce_reason}` : ''}\n`);
         }
         return 0;
       }

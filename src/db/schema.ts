@@ -61,6 +61,9 @@ export interface ContactTable {
   language: string | null;
   consent_at: Timestamp | null;
   notified_at: Timestamp | null;
+  /** Set by a permanent bounce of our mail; no notification goes to the contact until it writes again. */
+  bounced_at: Timestamp | null;
+  bounce_reason: string | null;
   created_at: Timestamp;
 }
 

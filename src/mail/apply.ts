@@ -10,6 +10,7 @@ import { fileNewTicket, findProjectMarker } from './file-new-ticket.ts';
 import { fileReply } from './file-reply.ts';
 import { identifySender, type UnknownSenders } from './identify.ts';
 import { cleanSubject, routeMessage, type RouteLookups } from './route.ts';
+import type { Classification } from './classify.ts';
 import type { PreparedMail } from './prepare.ts';
 import { extractReply } from './reply-text.ts';
 
@@ -109,7 +110,7 @@ export async function applyInTransaction(
       await recordEvent(trx, { ticketId: ticket.id, actor: `email:${mail.from.address}`, kind: classification.kind, to: classification.reason }, now);
     }
     // A delivery report that says "delivered" (status 2.x.x) is no bounce.
-    if (classification.kind === 'bounce' && classification.reason !== 'delivered') await markBounced(trx, input.returnedIds, classification.reason);
+    if (classification.kind === 'bounce' && classification.reason !== 'delivered') await markBounced(trx, input.returnedIds, classification, now);
     return finish({
       state: 'ignored',
       outcome: `${classification.kind.replace('_', '-')}: ${classification.reason}`,
@@ -239,13 +240,27 @@ function isPlusOf(address: string, supportAddresses: string[]): boolean {
   });
 }
 
-/** A bounce marks the notification it returns (see returnedMessageIds). */
-async function markBounced(trx: Trx, ids: string[], reason: string): Promise<void> {
-  if (!ids.length) return;
-  await trx
+/**
+ * A bounce marks the notification it returns (see returnedMessageIds) and the contact it was for: no
+ * more mail goes there until the contact writes again. Only a bounce of our own mail counts, so a
+ * forged report cannot silence a contact; a delay report (status 4.x.x) marks nothing, since the
+ * sending server keeps trying.
+ */
+async function markBounced(trx: Trx, ids: string[], bounce: Extract<Classification, { kind: 'bounce' }>, now: Date): Promise<void> {
+  if (!ids.length || bounce.status?.startsWith('4.')) return;
+  const reason = bounce.status ? `${bounce.reason} (${bounce.status})` : bounce.reason;
+  const returned = await trx
     .updateTable('outbox')
     .set({ state: 'bounced', last_error: reason })
     .where('message_id', 'in', ids)
     .where('state', 'in', ['sent', 'pending'])
+    .returning('recipient')
+    .execute();
+  const recipients = [...new Set(returned.map((r) => r.recipient))];
+  if (!recipients.length) return;
+  await trx
+    .updateTable('contact')
+    .set({ bounced_at: now.toISOString(), bounce_reason: reason })
+    .where('email', 'in', recipients)
     .execute();
 }

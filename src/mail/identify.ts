@@ -52,6 +52,12 @@ export async function identifySender(
       await trx.updateTable('contact').set({ name: from.name }).where('id', '=', existing.id).execute();
       existing.name = from.name;
     }
+    // A person writing from the address shows that its mailbox works again.
+    if (existing.bounced_at) {
+      await trx.updateTable('contact').set({ bounced_at: null, bounce_reason: null }).where('id', '=', existing.id).execute();
+      existing.bounced_at = null;
+      existing.bounce_reason = null;
+    }
     return { contact: existing, staffId: staff?.id ?? null, created: false };
   }
   const organisation = await trx

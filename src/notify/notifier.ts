@@ -98,7 +98,7 @@ export function createNotifier(opts: NotifierOptions) {
         if (email !== reporter?.email) people.push({ email, contact: contacts.find((c) => c.email === email) });
       }
     }
-    return people.filter((p) => !p.contact || p.contact.state === 'active' || p.contact.state === 'pending');
+    return people.filter((p) => !p.contact || ((p.contact.state === 'active' || p.contact.state === 'pending') && !p.contact.bounced_at));
   }
 
   /** Queues one notice nobody asked for on the ticket's thread. */

@@ -21,6 +21,39 @@ async function api(g: Guichet, method: string, url: string, body: unknown, staff
   return { status: res.status, body: (await res.json()) as any };
 }
 
+/** A delivery status notification returning one of our messages. */
+function dsn(returned: string, recipient: string, status: string): string {
+  return [
+    'From: Mail Delivery System <MAILER-DAEMON@mx.client.test>',
+    `To: ${SUPPORT}`,
+    `Subject: ${status.startsWith('4.') ? 'Delivery delayed' : 'Undelivered Mail Returned to Sender'}`,
+    `Message-ID: <dsn-${status}-${Date.now()}@mx.client.test>`,
+    'Auto-Submitted: auto-replied',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
+    '',
+    '--b1',
+    'Content-Type: text/plain',
+    '',
+    'This is the mail system at mx.client.test.',
+    '--b1',
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns; mx.client.test',
+    '',
+    `Final-Recipient: rfc822; ${recipient}`,
+    `Action: ${status.startsWith('4.') ? 'delayed' : 'failed'}`,
+    `Status: ${status}`,
+    '--b1',
+    'Content-Type: text/rfc822-headers',
+    '',
+    `From: ${SUPPORT}`,
+    `Message-ID: ${returned}`,
+    '--b1--',
+    '',
+  ].join('\r\n');
+}
+
 function mailtoLinks(m: Captured): Array<{ to: string; subject: string; body: string }> {
   const html = String(m.parsed.html);
   return [...html.matchAll(/href="(mailto:[^"]+)"/g)].map((x) => {
@@ -224,6 +257,40 @@ suite('workflow on $name', (engine) => {
     const third = await getTicket(p.g, 3);
     expect({ project_id: third.project_id, description: third.description }).toEqual({ project_id: shop!.id, description: 'Something is off' });
     expect(await db.selectFrom('ticket').select('id').execute()).toHaveLength(3);
+  });
+
+  it('stops mailing a contact whose address bounced until the contact writes again; a delay report marks nothing', async () => {
+    const p = await start();
+    const db = p.g.database.db;
+    const bounceOf = () => db.selectFrom('contact').select(['bounced_at', 'bounce_reason']).where('email', '=', 'bob@client.test').executeTakeFirstOrThrow();
+    await p.deliver(clientMail({ from: 'bob@client.test', subject: 'Slow site', body: 'The site is slow.' }).raw);
+    const ack = (await p.sent(2)).find((m) => m.envelope.to.includes('bob@client.test'))!;
+    const ackState = async () => (await db.selectFrom('outbox').select('state').where('message_id', '=', ack.parsed.messageId!).executeTakeFirstOrThrow()).state;
+
+    await p.deliver(dsn(ack.parsed.messageId!, 'bob@client.test', '4.4.7'));
+    expect((await p.processed(2))[1]).toMatchObject({ state: 'ignored', outcome: 'bounce: delivery status report' });
+    expect(await ackState()).toBe('sent');
+    expect(await bounceOf()).toEqual({ bounced_at: null, bounce_reason: null });
+
+    await p.deliver(dsn(ack.parsed.messageId!, 'bob@client.test', '5.1.1'));
+    expect((await p.processed(3))[2]).toMatchObject({ state: 'ignored', outcome: 'bounce: delivery status report' });
+    expect(await ackState()).toBe('bounced');
+    expect(await bounceOf()).toEqual({ bounced_at: expect.any(String), bounce_reason: 'delivery status report (5.1.1)' });
+
+    // A question from staff would be mailed to the client: nothing goes to an address that bounced.
+    expect(await api(p.g, 'PATCH', '/tickets/1', { status: 'feedback', message: 'Which page?' })).toMatchObject({ status: 200 });
+    expect(await p.sent(0)).toEqual([]);
+    expect(await db.selectFrom('outbox').select('recipient').where('event', '=', 'feedback-requested').execute()).toEqual([]);
+
+    // The client writes again: the address works, and the next question reaches them.
+    await p.deliver(clientMail({ from: 'bob@client.test', subject: 'RE: [#1] Slow site', body: 'The checkout page.' }).raw);
+    await p.processed(4);
+    expect(await bounceOf()).toEqual({ bounced_at: null, bounce_reason: null });
+    await p.sent(1);
+    expect(await api(p.g, 'PATCH', '/tickets/1', { status: 'feedback', message: 'Since when?' })).toMatchObject({ status: 200 });
+    const [question] = await p.sent(1);
+    expect(question!.envelope.to).toEqual(['bob@client.test']);
+    expect(question!.parsed.text).toContain('Since when?');
   });
 
   it('lets staff open a ticket for a client and announce maintenance to each contact of an organisation', async () => {
