@@ -5,42 +5,8 @@ import { afterEach, expect, it } from 'vitest';
 import type { Guichet } from '../../src/app.ts';
 import { storeRaw } from '../../src/mail/raw-store.ts';
 import { mailPeers, mailSuite } from '../support/mail-suite.ts';
-import { buildGuichet, clientMail, getTicket, SUPPORT } from '../support/guichet.ts';
+import { buildGuichet, clientMail, deliveryReport, getTicket, SUPPORT } from '../support/guichet.ts';
 import { waitUntil } from '../support/wait.ts';
-
-/** A delivery status notification (RFC 3464) returning the message `returned`. */
-function dsn(returned: string): string {
-  return [
-    'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>',
-    `To: ${SUPPORT}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    `Message-ID: <dsn-${Date.now()}@mx.example.com>`,
-    'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
-    '',
-    '--b1',
-    'Content-Type: text/plain',
-    '',
-    'This is the mail system. Your message could not be delivered.',
-    '--b1',
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.example.com',
-    '',
-    'Final-Recipient: rfc822; ada@example.com',
-    'Action: failed',
-    'Status: 5.1.1',
-    '--b1',
-    'Content-Type: text/rfc822-headers',
-    '',
-    `From: ${SUPPORT}`,
-    `Message-ID: ${returned}`,
-    'Subject: [#1] Hello',
-    '--b1--',
-    '',
-  ].join('\r\n');
-}
 
 const suite = await mailSuite('end-to-end intake');
 
@@ -250,7 +216,7 @@ suite('intake end to end on $name', (engine) => {
       inReplyTo: ack!.parsed.messageId!,
       headers: { 'Auto-Submitted': 'auto-replied', 'X-Autoreply': 'yes' },
     }).raw, box);
-    await peers.dovecot.append(dsn(ack!.parsed.messageId!), box);
+    await peers.dovecot.append(deliveryReport(ack!.parsed.messageId!), box);
     const rows = await processed(g, 3);
     expect(rows[1]).toMatchObject({ state: 'ignored' });
     expect(rows[1]!.outcome).toMatch(/^auto-reply/);

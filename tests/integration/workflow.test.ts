@@ -6,7 +6,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { Guichet } from '../../src/app.ts';
 import { autoCloseResolved } from '../../src/jobs/auto-close.ts';
 import { mailPeers, mailSuite } from '../support/mail-suite.ts';
-import { API_TOKEN, clientMail, getTicket, SUPPORT } from '../support/guichet.ts';
+import { API_TOKEN, clientMail, deliveryReport, getTicket, SUPPORT } from '../support/guichet.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
 import { startSmtpSink, type Captured, type SmtpSink } from '../support/smtp-sink.ts';
 
@@ -19,39 +19,6 @@ async function api(g: Guichet, method: string, url: string, body: unknown, staff
     body: JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as any };
-}
-
-/** A delivery status notification returning one of our messages. */
-function dsn(returned: string, recipient: string, status: string): string {
-  return [
-    'From: Mail Delivery System <MAILER-DAEMON@mx.client.test>',
-    `To: ${SUPPORT}`,
-    `Subject: ${status.startsWith('4.') ? 'Delivery delayed' : 'Undelivered Mail Returned to Sender'}`,
-    `Message-ID: <dsn-${status}-${Date.now()}@mx.client.test>`,
-    'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
-    '',
-    '--b1',
-    'Content-Type: text/plain',
-    '',
-    'This is the mail system at mx.client.test.',
-    '--b1',
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.client.test',
-    '',
-    `Final-Recipient: rfc822; ${recipient}`,
-    `Action: ${status.startsWith('4.') ? 'delayed' : 'failed'}`,
-    `Status: ${status}`,
-    '--b1',
-    'Content-Type: text/rfc822-headers',
-    '',
-    `From: ${SUPPORT}`,
-    `Message-ID: ${returned}`,
-    '--b1--',
-    '',
-  ].join('\r\n');
 }
 
 function mailtoLinks(m: Captured): Array<{ to: string; subject: string; body: string }> {
@@ -267,12 +234,12 @@ suite('workflow on $name', (engine) => {
     const ack = (await p.sent(2)).find((m) => m.envelope.to.includes('bob@client.test'))!;
     const ackState = async () => (await db.selectFrom('outbox').select('state').where('message_id', '=', ack.parsed.messageId!).executeTakeFirstOrThrow()).state;
 
-    await p.deliver(dsn(ack.parsed.messageId!, 'bob@client.test', '4.4.7'));
+    await p.deliver(deliveryReport(ack.parsed.messageId!, { recipient: 'bob@client.test', status: '4.4.7' }));
     expect((await p.processed(2))[1]).toMatchObject({ state: 'ignored', outcome: 'bounce: delivery status report' });
     expect(await ackState()).toBe('sent');
     expect(await bounceOf()).toEqual({ bounced_at: null, bounce_reason: null });
 
-    await p.deliver(dsn(ack.parsed.messageId!, 'bob@client.test', '5.1.1'));
+    await p.deliver(deliveryReport(ack.parsed.messageId!, { recipient: 'bob@client.test' }));
     expect((await p.processed(3))[2]).toMatchObject({ state: 'ignored', outcome: 'bounce: delivery status report' });
     expect(await ackState()).toBe('bounced');
     expect(await bounceOf()).toEqual({ bounced_at: expect.any(String), bounce_reason: 'delivery status report (5.1.1)' });

@@ -40,6 +40,45 @@ export async function getTicket(g: Guichet, number: number): Promise<any> {
 }
 
 let seq = 0;
+
+/**
+ * A delivery status notification (RFC 3464) returning the message `returned`: a failure (5.1.1) by
+ * default, a delay with a 4.x.x status.
+ */
+export function deliveryReport(returned: string, opts: { recipient?: string; status?: string } = {}): string {
+  const { recipient = 'ada@example.com', status = '5.1.1' } = opts;
+  const delayed = status.startsWith('4.');
+  return [
+    'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>',
+    `To: ${SUPPORT}`,
+    `Subject: ${delayed ? 'Delivery delayed' : 'Undelivered Mail Returned to Sender'}`,
+    `Message-ID: <dsn-${status}-${++seq}-${Date.now()}@mx.example.com>`,
+    'Auto-Submitted: auto-replied',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
+    '',
+    '--b1',
+    'Content-Type: text/plain',
+    '',
+    'This is the mail system. Your message could not be delivered.',
+    '--b1',
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns; mx.example.com',
+    '',
+    `Final-Recipient: rfc822; ${recipient}`,
+    `Action: ${delayed ? 'delayed' : 'failed'}`,
+    `Status: ${status}`,
+    '--b1',
+    'Content-Type: text/rfc822-headers',
+    '',
+    `From: ${SUPPORT}`,
+    `Message-ID: ${returned}`,
+    '--b1--',
+    '',
+  ].join('\r\n');
+}
+
 /** A plain RFC 5322 message from a client. */
 export function clientMail(opts: {
   from?: string;
