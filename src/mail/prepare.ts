@@ -1,7 +1,7 @@
-// Stage 2: everything the intake does to a message that needs no database. The bytes go to disk
-// (stage 1's file), then the parse, the attachments to disk, the body as text, the sanitised HTML,
-// the reply part and the classification. Apart from the content-addressed writes it is pure, so
-// it runs on a worker thread (prepare-thread.ts) while the main thread applies earlier messages.
+// Stage 2: everything the intake does to a message that needs no database: the parse, the
+// attachments to disk, the body as text, the sanitised HTML, the reply part and the classification.
+// Apart from the content-addressed writes it is pure, so it runs on a worker thread
+// (prepare-thread.ts, which also writes the raw bytes) while the main thread applies earlier messages.
 import path from 'node:path';
 import type { AttachmentInput } from '../tickets/ticket-service.ts';
 import { classify, returnedMessageIds, type Classification } from './classify.ts';
