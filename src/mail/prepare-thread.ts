@@ -3,9 +3,9 @@
 // The main thread gets the batch's stored bytes (it records their rows before applying anything) and
 // each prepared message as soon as it is ready, so it applies message i while the thread parses
 // message i + 1. The same code runs inline where a thread is not worth its start-up (`guichet ingest`).
-import { Worker } from 'node:worker_threads';
+import { workerThread, type Handler } from '../worker-thread.ts';
 import { prepareMail, type PrepareOptions, type Prepared } from './prepare.ts';
-import { storeRawBytes, storeRawBytesAsync, type StoredBytes } from './raw-store.ts';
+import { storeRawBytes, type StoredBytes } from './raw-store.ts';
 
 export interface PrepareThreadOptions extends PrepareOptions {
   rawDir: string;
@@ -35,7 +35,7 @@ type Progress =
  * reporting each step. The main thread applies nothing before the batch is stored.
  */
 export async function prepareBatch(raws: Buffer[], opts: PrepareThreadOptions, report: (p: Progress) => void): Promise<void> {
-  const storing = Promise.all(raws.map((raw) => storeRawBytesAsync(opts.rawDir, raw))).then(
+  const storing = Promise.all(raws.map((raw) => storeRawBytes(opts.rawDir, raw))).then(
     (stored) => report({ kind: 'stored', stored }),
     (err: Error) => report({ kind: 'stored-error', message: err.message }),
   );
@@ -51,53 +51,52 @@ function deferred<T>() {
 }
 
 /** A job whose promises are settled by progress reports, from whichever thread makes them. */
-function pendingJob(raws: Buffer[]) {
+function pendingJob(raws: Buffer[], opts: PrepareThreadOptions) {
   const stored = deferred<StoredBytes[]>();
   const prepared = raws.map(() => deferred<Prepared>());
   // A caller that gives up on a batch (its rows were duplicates) must not leave a rejection unheard.
   stored.promise.catch(() => {});
+  let unsettled = raws.length + 1;
   return {
-    raws,
     job: { stored: stored.promise, prepared: prepared.map((d) => d.promise) } satisfies PrepareJob,
-    get done() {
-      return stored.settled && prepared.every((d) => d.settled);
-    },
-    report(p: Progress) {
-      if (p.kind === 'stored') (stored.settled = true), stored.resolve(p.stored);
-      else if (p.kind === 'stored-error') (stored.settled = true), stored.reject(new Error(`storing raw bytes failed: ${p.message}`));
-      else (prepared[p.index]!.settled = true), prepared[p.index]!.resolve(p.prepared);
+    /** Returns true once the report settled the last of the job's promises. */
+    answer(p: Progress): boolean {
+      const d = p.kind === 'prepared' ? prepared[p.index]! : stored;
+      if (!d.settled) (d.settled = true), unsettled--;
+      if (p.kind === 'stored') stored.resolve(p.stored);
+      else if (p.kind === 'stored-error') stored.reject(new Error(`storing raw bytes failed: ${p.message}`));
+      else prepared[p.index]!.resolve(p.prepared);
+      return unsettled === 0;
     },
     /**
      * The thread died with this job unfinished. When it was working on this job (`culprit`), the
      * first unanswered message is the one it died on: that one fails with the reason, never to be
      * retried in a loop. Everything else is finished here, on the caller's thread.
      */
-    lost(err: Error, opts: PrepareThreadOptions, culprit: boolean) {
-      if (!stored.settled) {
-        stored.settled = true;
-        try {
-          stored.resolve(raws.map((raw) => storeRawBytes(opts.rawDir, raw)));
-        } catch (e) {
-          stored.reject(new Error(`storing raw bytes failed after the prepare thread stopped (${err.message}): ${(e as Error).message}`));
-          return;
-        }
-      }
-      const open = prepared.map((d, i) => [d, i] as const).filter(([d]) => !d.settled);
-      for (const [d] of open) d.settled = true;
-      const rest = culprit ? open.slice(1) : open;
-      if (culprit) open[0]?.[0].resolve({ kind: 'rejected', state: 'failed', reason: `prepare thread stopped on this message: ${err.message}` });
+    lost(err: Error, culprit: boolean): void {
+      const open = prepared.flatMap((d, i) => (d.settled ? [] : [{ d, raw: raws[i]! }]));
       void (async () => {
-        for (const [d, i] of rest) d.resolve(await prepareMail(raws[i]!, opts));
+        if (!stored.settled) {
+          try {
+            stored.resolve(await Promise.all(raws.map((raw) => storeRawBytes(opts.rawDir, raw))));
+          } catch (e) {
+            stored.reject(new Error(`storing raw bytes failed after the prepare thread stopped (${err.message}): ${(e as Error).message}`));
+            return;
+          }
+        }
+        const rest = culprit ? open.slice(1) : open;
+        if (culprit) open[0]?.d.resolve({ kind: 'rejected', state: 'failed', reason: `prepare thread stopped on this message: ${err.message}` });
+        for (const { d, raw } of rest) d.resolve(await prepareMail(raw, opts));
       })();
     },
-  };
+  } satisfies Handler<Progress> & { job: PrepareJob };
 }
 
 export function inlinePreparer(opts: PrepareThreadOptions): Preparer {
   return {
     run(raws) {
-      const pending = pendingJob(raws);
-      void prepareBatch(raws, opts, (p) => pending.report(p));
+      const pending = pendingJob(raws, opts);
+      void prepareBatch(raws, opts, (p) => pending.answer(p));
       return pending.job;
     },
     warm: () => {},
@@ -105,67 +104,30 @@ export function inlinePreparer(opts: PrepareThreadOptions): Preparer {
   };
 }
 
-/** One worker thread, started on first use and again after it dies; it never keeps a process alive. */
+/** Batches run on one worker thread, started on first use and again after it dies. */
 export function threadPreparer(
   opts: PrepareThreadOptions,
   log: (msg: string) => void = () => {},
   /** The thread's entry point; tests give one that dies on purpose. */
   entry: URL = new URL('./prepare.worker.mjs', import.meta.url),
 ): Preparer {
-  let worker: Worker | null = null;
-  const jobs = new Map<number, ReturnType<typeof pendingJob>>();
-  let nextId = 1;
-
-  function lost(w: Worker, err: Error) {
-    if (worker !== w) return;
-    worker = null;
-    if (jobs.size) log(`prepare thread stopped: ${err.message}`);
-    // The thread takes jobs in order: the oldest unfinished one is the one it was working on.
-    const ids = [...jobs.keys()].sort((a, b) => a - b);
-    for (const id of ids) {
-      const job = jobs.get(id)!;
-      jobs.delete(id);
-      job.lost(err, opts, id === ids[0]);
-    }
-  }
-
-  function spawn(): Worker {
-    const w = new Worker(entry, { workerData: opts });
-    w.on('message', (m: { id: number; progress: Progress }) => {
-      const job = jobs.get(m.id);
-      if (!job) return;
-      job.report(m.progress);
-      if (job.done) {
-        jobs.delete(m.id);
-        if (!jobs.size) w.unref();
-      }
-    });
-    w.on('error', (err) => lost(w, err));
-    w.on('exit', (code) => lost(w, new Error(`exited with code ${code}`)));
-    return w;
-  }
-
+  const thread = workerThread<Buffer[], Progress>(entry, opts);
   return {
     run(raws) {
-      const pending = pendingJob(raws);
-      const id = nextId++;
-      jobs.set(id, pending);
-      worker ??= spawn();
-      worker.ref();
+      const pending = pendingJob(raws, opts);
       // Copied, not transferred: the caller's buffers stay usable.
-      worker.postMessage({ id, raws });
+      thread.request(raws, {
+        answer: (p) => pending.answer(p),
+        // The thread takes batches in order: the oldest one in flight is the one it was working on.
+        lost(err, oldest) {
+          if (oldest) log(`prepare thread stopped: ${err.message}`);
+          pending.lost(err, oldest);
+        },
+      });
       return pending.job;
     },
-    warm() {
-      worker ??= spawn();
-      worker.unref();
-    },
+    warm: () => thread.warm(),
     /** Lets the batches in hand finish, then stops the thread. */
-    async close() {
-      await Promise.all([...jobs.values()].flatMap(({ job }) => [job.stored.catch(() => {}), ...job.prepared]));
-      const w = worker;
-      worker = null;
-      if (w) await w.terminate();
-    },
+    close: () => thread.close(),
   };
 }

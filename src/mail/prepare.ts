@@ -3,14 +3,13 @@
 // Apart from the content-addressed writes it is pure, so it runs on a worker thread
 // (prepare-thread.ts, which also writes the raw bytes) while the main thread applies earlier messages.
 import path from 'node:path';
-import type { AttachmentInput } from '../tickets/ticket-service.ts';
 import { classify, returnedMessageIds, type Classification } from './classify.ts';
 import { htmlToText } from './html-text.ts';
 import { parseMail } from './parse.ts';
 import { writeContentAddressed } from './raw-store.ts';
 import { extractReply } from './reply-text.ts';
 import { sanitizeEmailHtml } from './sanitize.ts';
-import type { InboundMail, MailFacts } from './types.ts';
+import type { AttachmentMeta, InboundMail, MailFacts } from './types.ts';
 
 export interface PrepareOptions {
   /** Where attachments are written, content-addressed. */
@@ -33,7 +32,7 @@ export interface PreparedMail {
   html: string | null;
   classification: Classification;
   /** Attachments written to filesDir; those over the size limit are named in bodyText instead. */
-  attachments: AttachmentInput[];
+  attachments: AttachmentMeta[];
   /** For a bounce: the Message-IDs of the mail it returns. */
   returnedIds: string[];
 }
@@ -54,18 +53,20 @@ export function safeFilename(name: string, fallback: string): string {
   return cleaned || fallback;
 }
 
-function storeAttachments(mail: InboundMail, opts: PrepareOptions): { stored: AttachmentInput[]; omitted: string[] } {
-  const stored: AttachmentInput[] = [];
+async function storeAttachments(mail: InboundMail, opts: PrepareOptions): Promise<{ stored: AttachmentMeta[]; omitted: string[] }> {
+  const stored: AttachmentMeta[] = [];
   const omitted: string[] = [];
+  const writes: Array<Promise<unknown>> = [];
   for (const [i, a] of mail.attachments.entries()) {
     const filename = safeFilename(a.filename, `attachment-${i + 1}`);
     if (a.size > opts.limits.maxAttachmentBytes) {
       omitted.push(filename);
       continue;
     }
-    writeContentAddressed(opts.filesDir, a.content, '', a.sha256);
+    writes.push(writeContentAddressed(opts.filesDir, a.content, '', a.sha256));
     stored.push({ filename, contentType: a.contentType, size: a.size, sha256: a.sha256, contentId: a.contentId, inline: a.inline });
   }
+  await Promise.all(writes);
   return { stored, omitted };
 }
 
@@ -86,7 +87,7 @@ export async function prepareMail(raw: Buffer, opts: PrepareOptions): Promise<Pr
     return { kind: 'rejected', state: 'failed', reason: `parse failed: ${(err as Error).message}` };
   }
   try {
-    const { stored, omitted } = storeAttachments(mail, opts);
+    const { stored, omitted } = await storeAttachments(mail, opts);
     let bodyText = mail.text.trim() ? mail.text : mail.html ? htmlToText(mail.html) : '';
     if (omitted.length) {
       bodyText += `\n\n[${omitted.length} attachment(s) over the size limit kept only in the original message: ${omitted.join(', ')}]`;

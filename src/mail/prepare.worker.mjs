@@ -1,14 +1,16 @@
-// The prepare thread (prepare-thread.ts). Plain JavaScript that registers the TypeScript loader
-// for the thread, since a worker does not inherit the loader its parent registered in-process.
+// The prepare thread (prepare-thread.ts, over worker-thread.ts's `{ id, data }` protocol). Plain
+// JavaScript that registers the TypeScript loader for the thread, since a worker does not inherit
+// the loader its parent registered in-process.
 import { parentPort, workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
 register();
 const { prepareBatch } = await import('./prepare-thread.ts');
 
-// One batch at a time, in arrival order: the main thread expects each batch's messages in order.
+// One batch at a time, in arrival order: the main thread expects each batch's messages in order,
+// and takes the oldest unfinished batch for the one this thread died on.
 let queue = Promise.resolve();
-parentPort.on('message', ({ id, raws }) => {
+parentPort.on('message', ({ id, data: raws }) => {
   const buffers = raws.map((u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
-  queue = queue.then(() => prepareBatch(buffers, workerData, (progress) => parentPort.postMessage({ id, progress })));
+  queue = queue.then(() => prepareBatch(buffers, workerData, (progress) => parentPort.postMessage({ id, data: progress })));
 });

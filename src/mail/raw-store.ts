@@ -3,8 +3,8 @@
 // Bytes go to a content-addressed file; the row is unique on (mailbox, uidvalidity, uid) and on the
 // sha256, so a second delivery of the same message is a silent no-op that returns the first row.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database, InboundMessage } from '../db/schema.ts';
@@ -14,6 +14,7 @@ export function sha256(bytes: Buffer | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+// Folders known to exist, per thread (each worker has its own copy of this module).
 const knownDirs = new Set<string>();
 
 /**
@@ -28,35 +29,22 @@ export function createFanOut(dir: string): void {
   }
 }
 
-/** Where bytes go (dir/ab/<sha256><ext>, one level of 256 folders), and a temporary name beside it. */
-function placeOf(dir: string, bytes: Buffer, ext: string, known?: string) {
+/**
+ * Writes bytes under their sha256 (dir/ab/<sha256><ext>, one level of 256 folders) once, through the
+ * thread pool: creating a file can wait on the file system for a millisecond, time the prepare
+ * thread spends parsing instead. Written to a temporary name and renamed, so that concurrent writers
+ * of the same bytes never leave a partial file.
+ */
+export async function writeContentAddressed(dir: string, bytes: Buffer, ext: string, known?: string): Promise<{ sha: string; file: string }> {
   const sha = known ?? sha256(bytes);
   const folder = path.join(dir, sha.slice(0, 2));
   const file = path.join(folder, `${sha}${ext}`);
   if (!knownDirs.has(folder)) {
-    mkdirSync(folder, { recursive: true });
+    await mkdir(folder, { recursive: true });
     knownDirs.add(folder);
   }
-  return { sha, file, tmp: `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp` };
-}
-
-/** Writes bytes under their sha256 once; concurrent writers cannot leave a partial file. */
-export function writeContentAddressed(dir: string, bytes: Buffer, ext: string, known?: string): { sha: string; file: string } {
-  const { sha, file, tmp } = placeOf(dir, bytes, ext, known);
   if (!existsSync(file)) {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, file);
-  }
-  return { sha, file };
-}
-
-/**
- * The same through the thread pool: creating a file can wait on the file system for a millisecond,
- * time the prepare thread spends parsing instead.
- */
-export async function writeContentAddressedAsync(dir: string, bytes: Buffer, ext: string): Promise<{ sha: string; file: string }> {
-  const { sha, file, tmp } = placeOf(dir, bytes, ext);
-  if (!existsSync(file)) {
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await writeFile(tmp, bytes);
     await rename(tmp, file);
   }
@@ -88,25 +76,9 @@ export interface StoredBytes {
 }
 
 /** Writes the bytes under rawDir (content-addressed); safe to repeat and to run on any thread. */
-export function storeRawBytes(rawDir: string, raw: Buffer): StoredBytes {
-  const { sha, file } = writeContentAddressed(rawDir, raw, '.eml');
+export async function storeRawBytes(rawDir: string, raw: Buffer): Promise<StoredBytes> {
+  const { sha, file } = await writeContentAddressed(rawDir, raw, '.eml');
   return { sha256: sha, rawPath: path.relative(rawDir, file), size: raw.length, messageId: rawMessageId(raw) };
-}
-
-export async function storeRawBytesAsync(rawDir: string, raw: Buffer): Promise<StoredBytes> {
-  const { sha, file } = await writeContentAddressedAsync(rawDir, raw, '.eml');
-  return { sha256: sha, rawPath: path.relative(rawDir, file), size: raw.length, messageId: rawMessageId(raw) };
-}
-
-/** Both halves of stage 1 for one message: the bytes to disk, then its row. */
-export async function storeRaw(
-  db: Kysely<Database>,
-  rawDir: string,
-  raw: Buffer,
-  source: MailSource,
-  now: Date,
-): Promise<StoredRaw> {
-  return recordRaw(db, storeRawBytes(rawDir, raw), source, now);
 }
 
 /** The inbound_message row of bytes already on disk: inserted, or the one a first delivery left. */

@@ -2,9 +2,9 @@
 // bytes, a capture folder where each outbound message lands as an .eml file.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import nodemailer from 'nodemailer';
 import type { OutboxRow } from '../db/schema.ts';
+import { workerThread } from '../worker-thread.ts';
 
 export interface SendResult {
   response: string;
@@ -44,39 +44,43 @@ function message(row: OutboxRow, from: string) {
   };
 }
 
-export function createSmtpMailer(opts: { url: string; from: string; tlsRejectUnauthorized?: boolean }): Mailer {
-  const worker = new Worker(new URL('./smtp-sender.worker.mjs', import.meta.url), {
-    workerData: { transport: { url: opts.url, pool: true, maxConnections: 3, tls: { rejectUnauthorized: opts.tlsRejectUnauthorized ?? true } } },
+type SenderRequest = { kind: 'send'; message: ReturnType<typeof message> } | { kind: 'verify' };
+type SenderAnswer = { response?: string; error?: { message: string; responseCode?: number; response?: string } };
+
+/**
+ * Sends on a worker thread (smtp-sender.worker.mjs). When that thread dies, the sends it had in hand
+ * reject with a transient error (no SMTP code: the outbox tries them again after its backoff) and
+ * the next send starts a new thread.
+ */
+export function createSmtpMailer(opts: {
+  url: string;
+  from: string;
+  tlsRejectUnauthorized?: boolean;
+  /** The thread's entry point; tests give one that dies on purpose. */
+  entry?: URL;
+}): Mailer {
+  const thread = workerThread<SenderRequest, SenderAnswer>(opts.entry ?? new URL('./smtp-sender.worker.mjs', import.meta.url), {
+    transport: { url: opts.url, pool: true, maxConnections: 3, tls: { rejectUnauthorized: opts.tlsRejectUnauthorized ?? true } },
   });
-  // The worker must not keep a stopping process alive; a pending send keeps it referenced.
-  worker.unref();
-  const pending = new Map<number, { resolve: (r: SendResult) => void; reject: (e: Error) => void }>();
-  let next = 0;
-  worker.on('message', (m: { id: number; response?: string; error?: { message: string; responseCode?: number; response?: string } }) => {
-    const p = pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id);
-    if (!pending.size) worker.unref();
-    if (m.error) p.reject(Object.assign(new Error(m.error.message), { responseCode: m.error.responseCode, response: m.error.response }));
-    else p.resolve({ response: m.response ?? '' });
-  });
-  worker.on('error', (err) => {
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
-  });
-  const call = (msg: object) =>
-    new Promise<SendResult>((resolve, reject) => {
-      const id = ++next;
-      pending.set(id, { resolve, reject });
-      worker.ref();
-      worker.postMessage({ ...msg, id });
-    });
+  // Loaded ahead, as nodemailer takes a while to: the first notification does not wait for it.
+  thread.warm();
+  const call = (request: SenderRequest) =>
+    new Promise<SendResult>((resolve, reject) =>
+      thread.request(request, {
+        answer(a) {
+          if (a.error) reject(Object.assign(new Error(a.error.message), { responseCode: a.error.responseCode, response: a.error.response }));
+          else resolve({ response: a.response ?? '' });
+          return true;
+        },
+        lost: (err) => reject(new Error(`SMTP sender thread stopped: ${err.message}`)),
+      }),
+    );
   return {
     send: (row) => call({ kind: 'send', message: message(row, opts.from) }),
     verify: async () => {
       await call({ kind: 'verify' });
     },
-    close: () => worker.postMessage({ kind: 'close' }),
+    close: () => void thread.close(),
   };
 }
 

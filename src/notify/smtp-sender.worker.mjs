@@ -1,26 +1,23 @@
 // Runs nodemailer's pooled SMTP transport on its own thread: encoding and sending a notification
 // costs milliseconds of CPU that the intake pipeline, on the main thread, should not wait behind.
-// Plain JavaScript so the worker starts without a TypeScript loader.
+// Speaks worker-thread.ts's `{ id, data }` protocol, one answer per request; the main thread stops
+// it with terminate() once no send is in flight. Plain JavaScript so the worker starts without a
+// TypeScript loader.
 import { parentPort, workerData } from 'node:worker_threads';
 import nodemailer from 'nodemailer';
 
 const transport = nodemailer.createTransport(workerData.transport);
 
-parentPort.on('message', async (msg) => {
-  if (msg.kind === 'close') {
-    transport.close();
-    parentPort.close();
-    return;
-  }
+parentPort.on('message', async ({ id, data: request }) => {
   try {
-    if (msg.kind === 'verify') {
+    if (request.kind === 'verify') {
       await transport.verify();
-      parentPort.postMessage({ id: msg.id, response: 'ok' });
+      parentPort.postMessage({ id, data: { response: 'ok' } });
     } else {
-      const info = await transport.sendMail(msg.message);
-      parentPort.postMessage({ id: msg.id, response: String(info.response ?? 'sent') });
+      const info = await transport.sendMail(request.message);
+      parentPort.postMessage({ id, data: { response: String(info.response ?? 'sent') } });
     }
   } catch (err) {
-    parentPort.postMessage({ id: msg.id, error: { message: err.message, responseCode: err.responseCode, response: err.response } });
+    parentPort.postMessage({ id, data: { error: { message: err.message, responseCode: err.responseCode, response: err.response } } });
   }
 });

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { Guichet } from '../../src/app.ts';
-import { storeRaw } from '../../src/mail/raw-store.ts';
+import { recordRaw, storeRawBytes } from '../../src/mail/raw-store.ts';
 import { mailPeers, mailSuite } from '../support/mail-suite.ts';
 import { buildGuichet, clientMail, deliveryReport, getTicket, SUPPORT } from '../support/guichet.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -194,7 +194,8 @@ suite('intake end to end on $name', (engine) => {
     const mail = clientMail({ subject: 'Crash course', body: 'boom' });
     const again = await buildGuichet({ databaseUrl, imapUrl: peers.dovecot.url.replace(/INBOX$/, box), smtpUrl: peers.sink.url });
     const { uid, uidValidity } = await peers.dovecot.append(mail.raw, box);
-    await storeRaw(again.database.db, path.join(again.config.dataDir, 'raw'), Buffer.from(mail.raw), { mailbox: box, uidValidity, uid }, new Date());
+    const bytes = await storeRawBytes(path.join(again.config.dataDir, 'raw'), Buffer.from(mail.raw));
+    await recordRaw(again.database.db, bytes, { mailbox: box, uidValidity, uid }, new Date());
     guichet = again;
     await guichet.start({ listen: false });
     await processed(guichet, 1);

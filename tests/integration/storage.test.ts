@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { openDatabase, type Db } from '../../src/db/connect.ts';
 import { migrateTo, migrateToLatest } from '../../src/db/migrate.ts';
-import { storeRaw } from '../../src/mail/raw-store.ts';
+import { recordRaw, storeRawBytes } from '../../src/mail/raw-store.ts';
 import { openTicket } from '../../src/tickets/ticket-service.ts';
 import { testEngines } from '../support/databases.ts';
 
@@ -117,13 +117,13 @@ describe.each(engines)('storage on $name', (engine) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'guichet-raw-'));
     const raw = Buffer.from('Message-ID: <m1@example.com>\r\nSubject: hi\r\n\r\nbody\r\n');
     try {
-      const first = await storeRaw(database.db, dir, raw, { mailbox: 'INBOX', uidValidity: 7, uid: 1 }, new Date());
+      const first = await recordRaw(database.db, await storeRawBytes(dir, raw), { mailbox: 'INBOX', uidValidity: 7, uid: 1 }, new Date());
       expect(first.duplicate).toBe(false);
       expect(first.row.message_id).toBe('<m1@example.com>');
       expect(readFileSync(path.join(dir, first.row.raw_path))).toEqual(raw);
-      const sameSlot = await storeRaw(database.db, dir, Buffer.from('other bytes'), { mailbox: 'INBOX', uidValidity: 7, uid: 1 }, new Date());
+      const sameSlot = await recordRaw(database.db, await storeRawBytes(dir, Buffer.from('other bytes')), { mailbox: 'INBOX', uidValidity: 7, uid: 1 }, new Date());
       expect(sameSlot).toMatchObject({ duplicate: true, row: { id: first.row.id } });
-      const sameBytes = await storeRaw(database.db, dir, raw, { mailbox: 'pipe', uidValidity: null, uid: null }, new Date());
+      const sameBytes = await recordRaw(database.db, await storeRawBytes(dir, raw), { mailbox: 'pipe', uidValidity: null, uid: null }, new Date());
       expect(sameBytes).toMatchObject({ duplicate: true, row: { id: first.row.id } });
       const count = await database.db.selectFrom('inbound_message').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       expect(Number(count.n)).toBe(1);

@@ -7,12 +7,12 @@ register();
 const { prepareBatch } = await import('../../src/mail/prepare-thread.ts');
 
 let queue = Promise.resolve();
-parentPort.on('message', ({ id, raws }) => {
+parentPort.on('message', ({ id, data: raws }) => {
   const buffers = raws.map((u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
   queue = queue.then(() =>
     prepareBatch(buffers, workerData, (progress) => {
       if (progress.kind === 'prepared' && buffers[progress.index].includes('X-Test: die here')) process.exit(70);
-      parentPort.postMessage({ id, progress });
+      parentPort.postMessage({ id, data: progress });
     }),
   );
 });
