@@ -1,8 +1,8 @@
 // guichet start | migrate | ingest | check-config — the operator's commands. Each returns an exit
 // code; errors are one clear line, never a stack trace for a mistake in the configuration.
 import { parseArgs } from 'node:util';
-import type { Log } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import type { Log } from './log.ts';
 
 const USAGE = `usage: guichet <command> [--config path]
 
@@ -29,26 +29,27 @@ function redact(config: Config): unknown {
     ...config,
     database: { url: hide(config.database.url) },
     imap: config.imap && { ...config.imap, url: hide(config.imap.url) },
-    smtp: config.smtp && { ...config.smtp, url: hide(config.smtp.url) },
+    sending: config.sending.kind === 'smtp' ? { ...config.sending, url: hide(config.sending.url) } : config.sending,
     admin: { ...config.admin, apiToken: config.admin.apiToken ? '***' : null },
   };
 }
 
 function demoBanner(config: Config, httpPort: number | null, smtpPort: number | null): string {
+  const sentDir = config.sending.kind === 'capture' ? config.sending.dir : '(sent by SMTP)';
   return `
 Guichet demo is running (no config.json and no GUICHET_* variables found).
   data:          ${config.dataDir}
   support:       ${config.support.address}
   SMTP intake:   127.0.0.1:${smtpPort}
   HTTP:          http://127.0.0.1:${httpPort}/healthz
-  sent mail:     ${config.outbox.captureDir}
+  sent mail:     ${sentDir}
 
 Send a first email (Python ships with an SMTP client):
   python3 -c "import smtplib; smtplib.SMTP('127.0.0.1', ${smtpPort}).sendmail('ada@example.com', ['${config.support.address}'], 'From: Ada <ada@example.com>\\r\\nTo: ${config.support.address}\\r\\nSubject: The invoice page is blank\\r\\n\\r\\nHello, since this morning the invoice page shows nothing.')"
 or with curl:
   printf 'From: ada@example.com\\r\\nTo: ${config.support.address}\\r\\nSubject: Hello\\r\\n\\r\\nFirst request\\r\\n' | curl -s smtp://127.0.0.1:${smtpPort} --mail-from ada@example.com --mail-rcpt ${config.support.address} -T -
 
-Then look at ${config.outbox.captureDir} for the acknowledgement, and reply to it (keep "[#1]" in the subject).
+Then look at ${sentDir} for the acknowledgement, and reply to it (keep "[#1]" in the subject).
 `;
 }
 
@@ -144,7 +145,7 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
       const guichet = await createGuichet(config, { log });
       const { httpPort, smtpPort } = await guichet.start();
       if (config.demo) process.stdout.write(demoBanner(config, httpPort, smtpPort));
-      else log('info', `Guichet started: HTTP on ${config.admin.listen}${config.imap ? ', reading IMAP' : ''}${smtpPort ? `, SMTP intake on ${smtpPort}` : ''}`);
+      else log('info', `Guichet started: HTTP on ${config.admin.listen.host}:${httpPort}${config.imap ? ', reading IMAP' : ''}${smtpPort ? `, SMTP intake on ${smtpPort}` : ''}`);
       await new Promise<void>((resolve) => {
         const shutdown = () => resolve();
         process.once('SIGINT', shutdown);

@@ -5,13 +5,17 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
+/** A listen address, parsed once: `127.0.0.1:8025` → { host, port } (port 0 picks a free one). */
+export interface Listen { host: string; port: number }
+
 const listen = z
   .string()
   .regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8025');
+const toListen = (s: string): Listen => ({ host: s.slice(0, s.lastIndexOf(':')), port: Number(s.slice(s.lastIndexOf(':') + 1)) });
 
 const cron = z.string().min(9, 'expected a cron expression, e.g. "*/30 * * * * *"');
 
-export const configSchema = z
+const fileSchema = z
   .object({
     database: z
       .object({
@@ -97,7 +101,12 @@ export const configSchema = z
       .strict()
       .default({ autoCloseDays: 14, autoCloseCron: '0 */15 * * * *', replyToClosed: 'new_ticket' }),
   })
-  .strict()
+  .strict();
+
+/** The configuration file's top-level keys, each documented in config.example.json. */
+export const CONFIG_KEYS = Object.keys(fileSchema.shape);
+
+export const configSchema = fileSchema
   .superRefine((c, ctx) => {
     if (!c.smtp && !c.outbox.captureDir) {
       ctx.addIssue({
@@ -106,9 +115,52 @@ export const configSchema = z
         message: 'set smtp.url (or outbox.captureDir to write outbound mail to files instead)',
       });
     }
+    if (c.smtp && c.outbox.captureDir) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['outbox', 'captureDir'],
+        message: 'set smtp.url or outbox.captureDir, not both: mail is either sent or written to files',
+      });
+    }
   });
 
-export type Config = z.infer<typeof configSchema> & { demo: boolean; configPath: string | null };
+type FileConfig = z.infer<typeof configSchema>;
+
+/** Where outbound mail goes: a relay, or (demo, staging) a folder of .eml files. */
+export type Sending =
+  | { kind: 'smtp'; url: string; tlsRejectUnauthorized: boolean }
+  | { kind: 'capture'; dir: string };
+
+/** What the IMAP poller does to a message once it is stored. */
+export type MarkAs = { kind: 'seen' } | { kind: 'move'; folder: string };
+
+/**
+ * The configuration the process runs on: the file's shape with each exclusive choice made explicit
+ * (a union to switch on, never two nullable keys) and listen addresses parsed once.
+ */
+export type Config = Omit<FileConfig, 'smtp' | 'admin' | 'smtpIntake' | 'imap' | 'outbox'> & {
+  admin: { listen: Listen; apiToken: string | null };
+  smtpIntake: { listen: Listen } | null;
+  imap: (Omit<NonNullable<FileConfig['imap']>, 'markAs'> & { markAs: MarkAs }) | null;
+  sending: Sending;
+  outbox: Omit<FileConfig['outbox'], 'captureDir'>;
+  demo: boolean;
+  configPath: string | null;
+};
+
+function toConfig(c: FileConfig, meta: { demo: boolean; configPath: string | null }): Config {
+  const { smtp, outbox: { captureDir, ...outbox }, imap, admin, smtpIntake, ...rest } = c;
+  return {
+    ...rest,
+    admin: { listen: toListen(admin.listen), apiToken: admin.apiToken },
+    smtpIntake: smtpIntake && { listen: toListen(smtpIntake.listen) },
+    imap: imap && { ...imap, markAs: imap.markAs === 'seen' ? { kind: 'seen' } : { kind: 'move', folder: imap.markAs.move } },
+    // superRefine guarantees exactly one of the two.
+    sending: captureDir ? { kind: 'capture', dir: captureDir } : { kind: 'smtp', url: smtp!.url, tlsRejectUnauthorized: smtp!.tlsRejectUnauthorized },
+    outbox,
+    ...meta,
+  };
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -168,7 +220,7 @@ export function parseConfig(input: unknown, meta: { demo?: boolean; configPath?:
       result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
     );
   }
-  return { ...result.data, demo: meta.demo ?? false, configPath: meta.configPath ?? null };
+  return toConfig(result.data, { demo: meta.demo ?? false, configPath: meta.configPath ?? null });
 }
 
 /**
@@ -207,10 +259,7 @@ function resolvePaths(config: Config, base: string): Config {
     ...config,
     database: { url: dbUrl },
     dataDir: path.resolve(base, config.dataDir),
-    outbox: {
-      ...config.outbox,
-      captureDir: config.outbox.captureDir ? path.resolve(base, config.outbox.captureDir) : null,
-    },
+    sending: config.sending.kind === 'capture' ? { kind: 'capture', dir: path.resolve(base, config.sending.dir) } : config.sending,
   };
 }
 

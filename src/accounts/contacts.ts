@@ -1,12 +1,18 @@
 // Staff decisions on client accounts (seed 000/002: accounts are validated before they file
-// tickets). Validating a contact releases its held mail as tickets, oldest first; refusing tells
-// the sender once and keeps the mail held (never dropped); blocking silences the address.
+// tickets), and every other write to a contact: accounts/ is the only writer of the contact table.
+// Validating a contact releases its held mail as tickets, oldest first; refusing tells the sender
+// once and keeps the mail held (never dropped); blocking silences the address.
 import type { Kysely } from 'kysely';
-import type { Contact, ContactState, Database } from '../db/schema.ts';
-import type { Intake, IntakeResult } from '../mail/intake.ts';
-import type { Notifier } from '../notify/notifier.ts';
+import type { Contact, ContactState, Database, Language, Trx } from '../db/schema.ts';
+import { domainOf } from '../protocol/addresses.ts';
+import type { AccountNotices } from './notices.ts';
 
 export class ContactError extends Error {}
+
+/** Runs a held message through the intake again; the intake implements it. */
+export interface HeldMail<R> {
+  replay(inboundId: number): Promise<R>;
+}
 
 async function findContact(db: Kysely<Database>, email: string): Promise<Contact> {
   const contact = await db.selectFrom('contact').selectAll().where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
@@ -29,26 +35,26 @@ export async function listContacts(db: Kysely<Database>, state?: ContactState) {
 }
 
 /** Activates the contact, then replays its held mail in arrival order. */
-export async function validateContact(db: Kysely<Database>, intake: Intake, email: string): Promise<IntakeResult[]> {
+export async function validateContact<R>(db: Kysely<Database>, held: HeldMail<R>, email: string): Promise<R[]> {
   const contact = await findContact(db, email);
   if (contact.state === 'active') throw new ContactError(`${contact.email} is already active`);
   await db.updateTable('contact').set({ state: 'active' }).where('id', '=', contact.id).execute();
-  const held = await db
+  const rows = await db
     .selectFrom('inbound_message')
     .select('id')
     .where('contact_id', '=', contact.id)
     .where('state', '=', 'held')
     .orderBy('id')
     .execute();
-  const results: IntakeResult[] = [];
-  for (const row of held) results.push(await intake.replay(row.id));
+  const results: R[] = [];
+  for (const row of rows) results.push(await held.replay(row.id));
   return results;
 }
 
 /** Refuses a pending contact and tells them once; their mail stays held, visible to staff. */
 export async function refuseContact(
   db: Kysely<Database>,
-  notifier: Notifier,
+  notices: AccountNotices,
   email: string,
   now: Date,
   message?: string,
@@ -63,11 +69,11 @@ export async function refuseContact(
       .where('contact_id', '=', contact.id)
       .orderBy('id', 'desc')
       .executeTakeFirst();
-    await notifier.toContact(trx, contact, 'account-refused', { email: contact.email, contactName: contact.name || undefined, message }, last?.message_id ?? null, now);
+    await notices.accountRefused(trx, contact, { message, answering: last?.message_id ?? null }, now);
   });
 }
 
-export async function setContactLanguage(db: Kysely<Database>, email: string, language: 'en' | 'fr'): Promise<void> {
+export async function setContactLanguage(db: Kysely<Database>, email: string, language: Language): Promise<void> {
   const contact = await findContact(db, email);
   await db.updateTable('contact').set({ language }).where('id', '=', contact.id).execute();
 }
@@ -75,4 +81,34 @@ export async function setContactLanguage(db: Kysely<Database>, email: string, la
 export async function blockContact(db: Kysely<Database>, email: string): Promise<void> {
   const contact = await findContact(db, email);
   await db.updateTable('contact').set({ state: 'blocked' }).where('id', '=', contact.id).execute();
+}
+
+/**
+ * A pending contact's first held mail: they are told once that their account awaits validation.
+ * Resolves true when the notice was queued now.
+ */
+export async function tellPending(trx: Trx, notices: AccountNotices, contact: Contact, e: { originalSubject: string; answering: string }, now: Date): Promise<boolean> {
+  if (contact.state !== 'pending' || contact.notified_at) return false;
+  await notices.accountPending(trx, contact, e, now);
+  await trx.updateTable('contact').set({ notified_at: now.toISOString() }).where('id', '=', contact.id).execute();
+  return true;
+}
+
+/** The client staff open a ticket for: staff vouch for them, so a new contact is active at once. */
+export async function contactForStaff(trx: Trx, email: string, name: string, now: Date): Promise<Contact> {
+  const address = email.trim().toLowerCase();
+  const existing = await trx.selectFrom('contact').selectAll().where('email', '=', address).executeTakeFirst();
+  if (existing) return existing;
+  const org = await trx.selectFrom('organisation_domain').select('organisation_id').where('domain', '=', domainOf(address)).executeTakeFirst();
+  return trx
+    .insertInto('contact')
+    .values({ email: address, name, organisation_id: org?.organisation_id ?? null, state: 'active', created_at: now.toISOString() })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** A permanent bounce of our mail: no notification goes to these addresses until their owners write again. */
+export async function markBouncing(trx: Trx, emails: string[], reason: string, now: Date): Promise<void> {
+  if (!emails.length) return;
+  await trx.updateTable('contact').set({ bounced_at: now.toISOString(), bounce_reason: reason }).where('email', 'in', emails).execute();
 }

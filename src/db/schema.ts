@@ -1,8 +1,28 @@
 // The schema as types: one interface per table, the Database map Kysely checks every query against.
 // Timestamps are ISO-8601 UTC strings on both engines so rows compare and sort the same everywhere.
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, Selectable, Transaction, Updateable } from 'kysely';
 
 export type Timestamp = string;
+
+// The ticket vocabulary of DESIGN §2, stored in English; shown in the contact's language by the
+// notification catalogues. The lists are the source of the union types and of every validator.
+export const TYPES = ['correction', 'evolution', 'assistance', 'maintenance'] as const;
+export const PRIORITIES = ['minor', 'major', 'blocking', 'critical'] as const;
+export const STATUSES = ['new', 'feedback', 'confirmed', 'assigned', 'resolved', 'closed'] as const;
+export const RESOLUTIONS = [
+  'open', 'fixed', 'reopened', 'unable_to_reproduce', 'unable_to_fix', 'duplicate', 'not_a_bug',
+  'suspended', 'wont_fix',
+] as const;
+export const VISIBILITIES = ['public', 'private'] as const;
+
+export type TicketType = (typeof TYPES)[number];
+export type Priority = (typeof PRIORITIES)[number];
+export type Status = (typeof STATUSES)[number];
+export type Resolution = (typeof RESOLUTIONS)[number];
+export type Visibility = (typeof VISIBILITIES)[number];
+/** Who the ticket waits on: the red "feedback awaited" marker is `client`. */
+export type Awaiting = 'client' | 'staff' | null;
+export type Language = 'en' | 'fr';
 
 export interface CounterTable {
   name: string;
@@ -13,7 +33,7 @@ export interface ProjectTable {
   id: Generated<number>;
   key: string;
   name: string;
-  default_type: string;
+  default_type: TicketType;
   created_at: Timestamp;
 }
 
@@ -58,7 +78,7 @@ export interface ContactTable {
   name: string;
   organisation_id: number | null;
   state: ContactState;
-  language: string | null;
+  language: Language | null;
   consent_at: Timestamp | null;
   notified_at: Timestamp | null;
   /** Set by a permanent bounce of our mail; no notification goes to the contact until it writes again. */
@@ -81,23 +101,23 @@ export interface TicketTable {
   id: Generated<number>;
   number: number;
   project_id: number | null;
-  type: string;
-  priority: string;
-  status: string;
-  resolution: string;
+  type: TicketType;
+  priority: Priority;
+  status: Status;
+  resolution: Resolution;
   duplicate_of: number | null;
   linked_to: number | null;
   summary: string;
   reporter_id: number | null;
   organisation_id: number | null;
   assignee_id: number | null;
-  visibility: 'public' | 'private';
+  visibility: Visibility;
   urgency: string | null;
   impact: string | null;
   cost_estimate: string | null;
-  awaiting: 'client' | 'staff' | null;
-  previous_status: string | null;
-  language: string;
+  awaiting: Awaiting;
+  previous_status: Status | null;
+  language: Language;
   created_at: Timestamp;
   updated_at: Timestamp;
   resolved_at: Timestamp | null;
@@ -180,6 +200,8 @@ export interface MessageRefTable {
 }
 
 export type OutboxState = 'pending' | 'sent' | 'failed' | 'bounced';
+/** `auto-replied` answers a message; `auto-generated` is a notice nobody asked for (RFC 3834). */
+export type AutoSubmitted = 'auto-replied' | 'auto-generated';
 
 export interface OutboxTable {
   id: Generated<number>;
@@ -191,7 +213,7 @@ export interface OutboxTable {
   in_reply_to: string | null;
   references: string | null;
   reply_to: string | null;
-  auto_submitted: string;
+  auto_submitted: AutoSubmitted;
   html: string;
   text: string;
   state: OutboxState;
@@ -204,11 +226,14 @@ export interface OutboxTable {
   sent_at: Timestamp | null;
 }
 
+/** What an audit row records: a ticket made, a field changed, a thread entry, automated mail on the ticket. */
+export type EventKind = 'created' | 'changed' | 'commented' | 'replied' | 'noted' | 'auto_reply' | 'bounce' | 'bulk';
+
 export interface EventTable {
   id: Generated<number>;
   ticket_id: number | null;
   actor: string;
-  kind: string;
+  kind: EventKind;
   field: string | null;
   from_value: string | null;
   to_value: string | null;
@@ -242,6 +267,10 @@ export type Ticket = Selectable<TicketTable>;
 export type NewTicket = Insertable<TicketTable>;
 export type TicketUpdate = Updateable<TicketTable>;
 export type Contact = Selectable<ContactTable>;
+export type Staff = Selectable<StaffTable>;
 export type Entry = Selectable<EntryTable>;
 export type InboundMessage = Selectable<InboundMessageTable>;
 export type OutboxRow = Selectable<OutboxTable>;
+
+/** The caller's transaction: every domain function takes one, so a change commits whole or not at all. */
+export type Trx = Transaction<Database>;

@@ -4,16 +4,32 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { createApi } from './api.ts';
-import type { TicketActionDeps } from './ticket-actions.ts';
+import type { Log } from '../log.ts';
+import type { StaffVerbDeps } from '../tickets/staff-verbs.ts';
+import { createApi } from './api/index.ts';
 
 export interface HealthSource {
   /** The mailbox side: null when Guichet reads no IMAP mailbox (pipe or SMTP intake only). */
   mailbox(): { connected: boolean; idle: boolean; lastError: string | null; lastPollAt: Date | null } | null;
 }
 
-export function createHttpApp(deps: { db: Kysely<Database>; apiToken: string | null; health: HealthSource; actions: TicketActionDeps }) {
+export interface HttpDeps {
+  db: Kysely<Database>;
+  apiToken: string | null;
+  health: HealthSource;
+  verbs: StaffVerbDeps;
+  /** Called after every request that may have changed something: what it queued can be sent. */
+  onCommitted?: () => void;
+  log: Log;
+}
+
+export function createHttpApp(deps: HttpDeps) {
   const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400) deps.onCommitted?.();
+  });
 
   app.get('/healthz', async (c) => {
     let database: { ok: boolean; error?: string };
@@ -31,18 +47,18 @@ export function createHttpApp(deps: { db: Kysely<Database>; apiToken: string | n
       .where('state', '=', 'pending')
       .executeTakeFirst()
       .catch(() => undefined);
-    return c.json(
-      { ok, database, mailbox, outbox: { pending: pending ? Number(pending.n) : null } },
-      ok ? 200 : 503,
-    );
+    return c.json({ ok, database, mailbox, outbox: { pending: pending ? Number(pending.n) : null } }, ok ? 200 : 503);
   });
 
   app.route('/api/v1', createApi(deps));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => {
-    if (err instanceof HTTPException) return c.json({ error: err.message }, err.status);
-    console.error(err);
+    if (err instanceof HTTPException) {
+      // Headers set before the refusal (WWW-Authenticate) stay on it.
+      return c.json({ error: err.message }, err.status);
+    }
+    deps.log('error', `HTTP ${c.req.method} ${c.req.path}: ${(err as Error).stack ?? err}`);
     return c.json({ error: 'internal error' }, 500);
   });
   return app;

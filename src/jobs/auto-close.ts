@@ -3,13 +3,15 @@
 // hold back the others and a crash resumes where it stopped.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { changeTicket, type ChangeDeps } from '../tickets/change-ticket.ts';
+import { silentLog, type Log } from '../log.ts';
+import { changeTicket, SYSTEM } from '../tickets/change-ticket.ts';
+import type { TicketNotices } from '../tickets/notices.ts';
 
 export async function autoCloseResolved(
   db: Kysely<Database>,
-  deps: ChangeDeps,
+  deps: { notices: TicketNotices; autoCloseDays: number },
   now: Date,
-  log: (level: 'info' | 'warn' | 'error', msg: string) => void = () => {},
+  log: Log = silentLog,
 ): Promise<number[]> {
   const cutoff = new Date(now.getTime() - deps.autoCloseDays * 86_400_000).toISOString();
   const due = await db
@@ -25,7 +27,7 @@ export async function autoCloseResolved(
       const number = await db.transaction().execute(async (trx) => {
         const ticket = await trx.selectFrom('ticket').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
         if (ticket.status !== 'resolved') return null; // answered meanwhile
-        const out = await changeTicket(trx, deps, ticket, { kind: 'auto_close' }, { role: 'system', id: 'system' }, now);
+        const out = await changeTicket(trx, deps.notices, ticket, { kind: 'auto_close' }, SYSTEM, now);
         return out.ok ? ticket.number : null;
       });
       if (number !== null) closed.push(number);

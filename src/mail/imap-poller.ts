@@ -9,6 +9,12 @@
 
 import { ImapFlow } from 'imapflow';
 import cron, { type ScheduledTask } from 'node-cron';
+import type { Log } from '../log.ts';
+
+export interface FetchedMessage {
+  raw: Buffer;
+  source: { mailbox: string; uidValidity: number; uid: number };
+}
 
 export interface ImapPollerOptions {
   /** imap://user:pass@host:port/INBOX or imaps://… (user, pass and mailbox URL-decoded). */
@@ -22,18 +28,17 @@ export interface ImapPollerOptions {
   idle?: boolean;
   /** What happens to a handled message; default `{ kind: 'seen' }`. A missing folder is created. */
   markAs?: { kind: 'seen' } | { kind: 'move'; folder: string };
-  /** UIDs at or below this are done for this (mailbox, uidValidity); asked before each batch. */
+  /** UIDs at or below this are done for this (mailbox, uidValidity); asked at the start of each round. */
   lastUid(mailbox: string, uidValidity: number): Promise<number>;
-  /** Handles one message idempotently; resolves once it is stored durably. Throwing means "try again
-   * later": the batch stops there and the message comes back on a later round. */
-  handle(raw: Buffer, source: { mailbox: string; uidValidity: number; uid: number }): Promise<void>;
-  /** When given, a fetched chunk goes here whole instead of message by message (one transaction
-   * for many messages); all of it counts as handled, and throwing retries all of it later. */
-  handleBatch?(items: Array<{ raw: Buffer; source: { mailbox: string; uidValidity: number; uid: number } }>): Promise<void>;
-  /** Told of the next chunk as soon as it is fetched, while the current one is still being handled,
-   * so work that needs no database (storing bytes, parsing) can start; handleBatch gets it later. */
-  ahead?(raws: Buffer[]): void;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
+  /**
+   * Handles one fetched chunk idempotently, in UID order; resolves once it is stored durably, and
+   * only then is the chunk marked. Throwing means "try again later": the round stops and the chunk
+   * comes back whole on a later one. The next chunk is handed over as soon as it is fetched, which
+   * may be before this one's promise settles: the handler must apply chunks in the order it got
+   * them, and not apply one whose predecessor failed (the intake does both).
+   */
+  handle(chunk: FetchedMessage[]): Promise<unknown>;
+  log?: Log;
   /** Backoff for reconnects and for retrying a failed handle(); default 1 s → 60 s, with jitter. */
   backoff?: { initialMs: number; maxMs: number };
   /** Messages fetched (and held in memory) per chunk; default 200. */
@@ -222,70 +227,50 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
   }
 
   async function drain(c: ImapFlow, validity: number): Promise<void> {
-    const doneUpTo = async () =>
-      Math.max(await opts.lastUid(mailbox, validity), done.uidValidity === validity ? done.uid : 0);
-    const since = await doneUpTo();
+    const since = Math.max(await opts.lastUid(mailbox, validity), done.uidValidity === validity ? done.uid : 0);
     // `N:*` always matches the highest UID, even one below N, hence the filter.
     const found = await c.search({ uid: `${since + 1}:*` }, { uid: true });
     if (!found) throw new Error('UID SEARCH failed');
     const pending = found.filter((uid) => uid > since).sort((a, b) => a - b);
-    const chunk = opts.chunkSize ?? 200;
+    const size = opts.chunkSize ?? 200;
+    const chunks = Array.from({ length: Math.ceil(pending.length / size) }, (_, i) => pending.slice(i * size, (i + 1) * size));
     // Collected whole: issuing commands (or awaiting handle) inside the iterator deadlocks imapflow.
-    const fetchChunk = async (uids: number[]) => {
-      const batch: { uid: number; source: Buffer }[] = [];
+    // Handed over as soon as fetched, so the handler works on it while the previous one is handled;
+    // never after a chunk of this round failed (the round stops there and comes back later).
+    let failed = false;
+    const fetchAndHand = async (uids: number[]) => {
+      const fetched: FetchedMessage[] = [];
       for await (const m of c.fetch(toSequenceSet(uids), { uid: true, source: true }, { uid: true })) {
-        if (m.source) batch.push({ uid: m.uid, source: m.source });
+        if (m.source) fetched.push({ raw: m.source, source: { mailbox, uidValidity: validity, uid: m.uid } });
       }
-      return batch.sort((a, b) => a.uid - b.uid);
+      fetched.sort((a, b) => a.source.uid - b.source.uid);
+      const handled = fetched.length && running && !failed ? opts.handle(fetched) : Promise.resolve();
+      handled.catch(() => (failed = true)); // awaited below; this also keeps an early failure from being unhandled
+      return { uids: fetched.map((m) => m.source.uid), handled };
     };
-    // The next chunk is fetched while this one is handled: the server works while Guichet does.
-    let prefetch: Promise<{ uid: number; source: Buffer }[]> | null = null;
+    let next: ReturnType<typeof fetchAndHand> | null = chunks.length ? fetchAndHand(chunks[0]!) : null;
+    next?.catch(ignore);
     try {
-      for (let i = 0; i < pending.length && running; i += chunk) {
-        const fetched = prefetch ? await prefetch : await fetchChunk(pending.slice(i, i + chunk));
-        prefetch = i + chunk < pending.length && running ? fetchChunk(pending.slice(i + chunk, i + 2 * chunk)) : null;
-        // Never promised away: an unawaited rejection would crash the process.
-        prefetch?.then((next) => running && opts.ahead?.(next.map((m) => m.source)), ignore);
-        const last = await doneUpTo();
-        const batch = fetched.filter((m) => m.uid > last);
-        if (!batch.length) continue;
-        if (await handleChunk(c, validity, batch)) return;
+      for (let i = 0; next && running; i++) {
+        const current = await next;
+        // The next chunk is fetched while this one is handled: the server works while Guichet does.
+        next = i + 1 < chunks.length && running ? fetchAndHand(chunks[i + 1]!) : null;
+        next?.catch(ignore);
+        try {
+          await current.handled;
+        } catch (err) {
+          scheduleRetry(current.uids[0]!, err);
+          return;
+        }
+        if (!current.uids.length) continue;
+        done = { uidValidity: validity, uid: current.uids.at(-1)! };
+        if (client === c) await mark(c, toSequenceSet(current.uids));
       }
     } finally {
       // Leave the connection idle: a later command must not queue behind a fetch nobody reads.
-      await prefetch?.catch(ignore);
+      await next?.then((n) => n.handled, ignore).catch(ignore);
     }
     if (running) handleFailures = 0;
-  }
-
-  /** Hands one fetched chunk on and marks what was handled; true when it failed (a retry is set). */
-  async function handleChunk(c: ImapFlow, validity: number, batch: { uid: number; source: Buffer }[]): Promise<boolean> {
-    const handled: number[] = [];
-    let failed = false;
-    if (opts.handleBatch && batch.length && running) {
-      try {
-        await opts.handleBatch(batch.map((m) => ({ raw: m.source, source: { mailbox, uidValidity: validity, uid: m.uid } })));
-        handled.push(...batch.map((m) => m.uid));
-        done = { uidValidity: validity, uid: batch.at(-1)!.uid };
-      } catch (err) {
-        failed = true;
-        scheduleRetry(batch[0]!.uid, err);
-      }
-    }
-    for (const m of opts.handleBatch ? [] : batch) {
-      if (!running) break;
-      try {
-        await opts.handle(m.source, { mailbox, uidValidity: validity, uid: m.uid });
-      } catch (err) {
-        failed = true;
-        scheduleRetry(m.uid, err);
-        break;
-      }
-      handled.push(m.uid);
-      done = { uidValidity: validity, uid: m.uid };
-    }
-    if (handled.length && client === c) await mark(c, toSequenceSet(handled));
-    return failed;
   }
 
   function scheduleRetry(uid: number, err: unknown): void {

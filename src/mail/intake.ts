@@ -1,34 +1,40 @@
 // The intake pipeline for raw messages, whatever brought them (IMAP, MTA pipe, SMTP intake): bytes
 // to disk and prepare (parse, attachments, text) on the prepare thread → rows (one transaction,
-// before anything is applied) → apply (one transaction, a savepoint per message) → tell the outbox.
+// before anything is applied) → apply (one transaction, a savepoint per message) → tell the caller.
 // Resolves once every message is durably recorded with an outcome; a message that cannot be
 // processed is recorded as failed with its reason and never stops the messages after it. It throws
 // only when the raw bytes could not be stored or the outcomes not committed: the caller must then
 // leave the messages on the server and try again (a replay finds the stored rows and finishes them).
+//
+// Batches are prepared as soon as they are handed over and applied in the order they were handed
+// over, so a source may hand over the next batch while this one is applied (the IMAP poller does,
+// as soon as it has fetched it): parsing it then overlaps the database work. A batch handed over
+// while an earlier one is still in hand is applied only if that one succeeds, so mail is never
+// applied out of order (a reply before the mail that opened its ticket).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Database, InboundState } from '../db/schema.ts';
-import type { Notifier } from '../notify/notifier.ts';
-import type { ChangeDeps } from '../tickets/change-ticket.ts';
-import { applyInTransaction, type ApplySettings, type Outcome } from './apply.ts';
+import { silentLog, type Log } from '../log.ts';
+import { applyInTransaction, type IntakeNotices, type IntakeSettings } from './apply.ts';
+import { recordRaw, reject, reset, type Finished } from './inbound.ts';
+import { advanceCursor, lastHandledUid } from './mailbox-cursor.ts';
 import { inlinePreparer, threadPreparer, type PrepareJob, type Preparer } from './prepare-thread.ts';
-import { createFanOut, recordRaw } from './raw-store.ts';
+import { createFanOut } from './raw-store.ts';
 import type { MailSource } from './types.ts';
 
 export interface IntakeOptions {
   db: Kysely<Database>;
   dataDir: string;
-  notifier: Notifier;
-  change: ChangeDeps;
-  settings: ApplySettings;
+  notices: IntakeNotices;
+  settings: IntakeSettings;
   limits: { maxMessageBytes: number; maxAttachmentBytes: number };
   /** Parse on a worker thread (the default) or on the caller's thread (one-shot commands). */
   thread?: boolean;
-  /** Called after a commit that queued mail. */
-  onMailQueued?: () => void;
+  /** Called after each committed batch: what it queued (acknowledgements, alerts) can be sent. */
+  onCommitted?: () => void;
   now?: () => Date;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
+  log?: Log;
 }
 
 export interface IntakeResult {
@@ -39,9 +45,14 @@ export interface IntakeResult {
   duplicate: boolean;
 }
 
+export interface IntakeItem {
+  raw: Buffer;
+  source: MailSource;
+}
+
 export function createIntake(opts: IntakeOptions) {
   const now = opts.now ?? (() => new Date());
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? silentLog;
   const rawDir = path.join(opts.dataDir, 'raw');
   const prepareOptions = { rawDir, filesDir: path.join(opts.dataDir, 'attachments'), limits: opts.limits };
   createFanOut(prepareOptions.rawDir);
@@ -50,33 +61,29 @@ export function createIntake(opts: IntakeOptions) {
     ? inlinePreparer(prepareOptions)
     : threadPreparer(prepareOptions, (msg) => log('error', msg));
 
-  async function record(db: Kysely<Database>, id: number, state: InboundState, outcome: string): Promise<void> {
-    await db
-      .updateTable('inbound_message')
-      .set({ state, outcome, processed_at: now().toISOString() })
-      .where('id', '=', id)
-      .where('state', '=', 'pending')
-      .execute();
-  }
-
-  /** The next batch, handed over early so the prepare thread works on it during this one. */
-  let ahead: { raws: Buffer[]; job: PrepareJob } | null = null;
-  function prepareAhead(raws: Buffer[]): void {
-    ahead = { raws, job: preparer.run(raws) };
+  // Batches apply one after the other; one queued behind a batch in hand fails with it.
+  let tail: Promise<unknown> = Promise.resolve();
+  let inHand = 0;
+  function inOrder<T>(apply: () => Promise<T>): Promise<T> {
+    const base = inHand === 0 ? Promise.resolve() : tail;
+    inHand++;
+    const run = base
+      .then(apply, (err: Error) => {
+        throw new Error(`not applied: an earlier batch failed (${err.message})`);
+      })
+      .finally(() => inHand--);
+    tail = run;
+    run.catch(() => {}); // the caller hears of a failure; the queue itself must not report it unhandled
+    return run;
   }
 
   /**
-   * Several messages at once, in order: raw rows stored in one transaction, then every message
-   * applied in ONE transaction with a savepoint each, so a backlog costs two commits per batch
-   * instead of two per message, and one message that fails to apply is rolled back alone and
-   * recorded as failed. Throws only when storing or committing failed: nothing is then marked done.
+   * Raw rows stored in one transaction, then every message applied in ONE transaction with a
+   * savepoint each, so a backlog costs two commits per batch instead of two per message, and one
+   * message that fails to apply is rolled back alone and recorded as failed.
    */
-  async function handleBatch(items: Array<{ raw: Buffer; source: MailSource }>): Promise<IntakeResult[]> {
+  async function applyBatch(items: IntakeItem[], job: PrepareJob): Promise<{ results: IntakeResult[]; finished: Array<Finished | null> }> {
     const at = now();
-    const early = ahead && ahead.raws.length === items.length && ahead.raws.every((raw, i) => raw === items[i]!.raw) ? ahead.job : null;
-    // Another source's batch (SMTP intake beside IMAP) leaves the next IMAP chunk's head start alone.
-    if (early) ahead = null;
-    const job = early ?? preparer.run(items.map((item) => item.raw));
     const bytes = await job.stored;
     const stored = await opts.db.transaction().execute(async (trx) => {
       const rows = [];
@@ -84,11 +91,11 @@ export function createIntake(opts: IntakeOptions) {
       return rows;
     });
 
-    const outcomes: Array<Outcome | null> = [];
+    const finished: Array<Finished | null> = [];
     const results = await opts.db.transaction().execute(async (trx) => {
       const done: IntakeResult[] = [];
       for (const [i, { row, duplicate }] of stored.entries()) {
-        outcomes.push(null);
+        finished.push(null);
         if (row.state !== 'pending') {
           done.push({ inboundId: row.id, state: row.state, outcome: row.outcome ?? '', ticketNumber: null, duplicate });
           continue;
@@ -96,33 +103,44 @@ export function createIntake(opts: IntakeOptions) {
         // The prepare thread runs ahead: this message is usually parsed by the time it is its turn.
         const prepared = await job.prepared[i]!;
         if (prepared.kind === 'rejected') {
-          await record(trx, row.id, prepared.state, prepared.reason);
+          await reject(trx, row.id, prepared.state, prepared.reason, now());
           done.push({ inboundId: row.id, state: prepared.state, outcome: prepared.reason, ticketNumber: null, duplicate });
           continue;
         }
         await sql`savepoint message`.execute(trx);
         try {
-          const o = await applyInTransaction(trx, { notifier: opts.notifier, change: opts.change, settings: opts.settings, now: now() }, { inbound: row, ...prepared });
+          const f = await applyInTransaction(trx, { notices: opts.notices, settings: opts.settings, now: now() }, { inbound: row, ...prepared });
           await sql`release savepoint message`.execute(trx);
-          outcomes[outcomes.length - 1] = o;
-          done.push({ inboundId: row.id, state: o.state, outcome: o.outcome, ticketNumber: o.ticketNumber, duplicate });
+          finished[finished.length - 1] = f;
+          done.push({ inboundId: row.id, state: f.state, outcome: f.outcome, ticketNumber: f.ticketNumber, duplicate });
         } catch (err) {
           await sql`rollback to savepoint message`.execute(trx);
           await sql`release savepoint message`.execute(trx);
           const reason = `processing failed: ${(err as Error).message}`;
-          await record(trx, row.id, 'failed', reason);
+          await reject(trx, row.id, 'failed', reason, now());
           done.push({ inboundId: row.id, state: 'failed', outcome: reason, ticketNumber: null, duplicate });
         }
       }
       return done;
     });
+    // A mailbox slot whose bytes duplicated an earlier message left no row of its own: the cursor
+    // remembers it, so the next round does not fetch it again.
+    const skipped = items.filter((item, i) => results[i]!.duplicate && item.source.uid !== null && item.source.uidValidity !== null).at(-1);
+    if (skipped) await advanceCursor(opts.db, skipped.source.mailbox, skipped.source.uidValidity!, skipped.source.uid!);
+    return { results, finished };
+  }
 
+  /** Several messages at once, in order. Throws only when storing or committing failed: nothing is then marked done. */
+  async function handleBatch(items: IntakeItem[]): Promise<IntakeResult[]> {
+    // Preparing starts now, even while an earlier batch is still being applied.
+    const job = preparer.run(items.map((item) => item.raw));
+    const { results, finished } = await inOrder(() => applyBatch(items, job));
+    opts.onCommitted?.();
     for (const r of results) {
       if (r.state === 'failed') log('warn', `inbound ${r.inboundId}: ${r.outcome}`);
       else log('info', `inbound ${r.inboundId}: ${r.state} ${r.outcome}${r.ticketNumber ? ` #${r.ticketNumber}` : ''}`);
     }
-    for (const o of outcomes) if (o?.replay !== undefined) await replayPending(o.replay);
-    if (outcomes.some((o) => o?.queuedMail)) opts.onMailQueued?.();
+    for (const f of finished) if (f?.replay !== undefined) await replayPending(f.replay);
     return results;
   }
 
@@ -136,11 +154,7 @@ export function createIntake(opts: IntakeOptions) {
    * failed mail after a fix). The raw bytes on disk are the source of truth.
    */
   async function replay(inboundId: number): Promise<IntakeResult> {
-    await opts.db
-      .updateTable('inbound_message')
-      .set({ state: 'pending', outcome: null, processed_at: null })
-      .where('id', '=', inboundId)
-      .execute();
+    await reset(opts.db, inboundId);
     return replayPending(inboundId);
   }
 
@@ -150,7 +164,15 @@ export function createIntake(opts: IntakeOptions) {
     return handle(raw, { mailbox: row.mailbox, uidValidity: row.uid_validity, uid: row.uid });
   }
 
-  return { handle, handleBatch, prepareAhead, replay, warm: () => preparer.warm(), close: () => preparer.close() };
+  return {
+    handle,
+    handleBatch,
+    replay,
+    /** The highest UID of a mailbox (at this UIDVALIDITY) that needs no fetching again. */
+    lastUid: (mailbox: string, uidValidity: number) => lastHandledUid(opts.db, mailbox, uidValidity),
+    warm: () => preparer.warm(),
+    close: () => preparer.close(),
+  };
 }
 
 export type Intake = ReturnType<typeof createIntake>;

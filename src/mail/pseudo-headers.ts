@@ -1,10 +1,10 @@
 // Fields a client sets by email (DESIGN §4): `Type:`, `Priorité :`… lines at the very top of a new
 // ticket's body. Pure: the caller matches project and products against the database, falls back to
 // defaults for what is reported unknown, and tells the client.
-import type { Priority, TicketType } from '../tickets/values.ts';
+import type { Priority, TicketType, Visibility } from '../db/schema.ts';
+import type { FallbackField } from '../tickets/notices.ts';
 
-export type PseudoHeaderField = 'type' | 'priority' | 'project' | 'products' | 'visibility';
-export type Visibility = 'public' | 'private';
+export type PseudoHeaderField = FallbackField;
 
 export interface PseudoHeaderFields {
   type?: TicketType;

@@ -1,14 +1,12 @@
 // Stage 1: store the raw bytes before anything else looks at them. A message that Guichet has
 // stored can always be replayed; one it has not must not be marked as read on the server.
-// Bytes go to a content-addressed file; the row is unique on (mailbox, uidvalidity, uid) and on the
-// sha256, so a second delivery of the same message is a silent no-op that returns the first row.
+// Bytes go to a content-addressed file (attachments too), written through the thread pool under a
+// temporary name and renamed, so concurrent writers never leave a partial file. The row that
+// records them is inbound.ts's (recordRaw).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
-import type { Database, InboundMessage } from '../db/schema.ts';
-import type { MailSource } from './types.ts';
 
 export function sha256(bytes: Buffer | string): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -60,12 +58,6 @@ export function rawMessageId(raw: Buffer): string | null {
   return id ?? null;
 }
 
-export interface StoredRaw {
-  row: InboundMessage;
-  /** True when these bytes or this mailbox slot were already stored; its state says what is left. */
-  duplicate: boolean;
-}
-
 /** A message's bytes once they are on disk: what its inbound_message row records. */
 export interface StoredBytes {
   sha256: string;
@@ -79,51 +71,4 @@ export interface StoredBytes {
 export async function storeRawBytes(rawDir: string, raw: Buffer): Promise<StoredBytes> {
   const { sha, file } = await writeContentAddressed(rawDir, raw, '.eml');
   return { sha256: sha, rawPath: path.relative(rawDir, file), size: raw.length, messageId: rawMessageId(raw) };
-}
-
-/** The inbound_message row of bytes already on disk: inserted, or the one a first delivery left. */
-export async function recordRaw(db: Kysely<Database>, bytes: StoredBytes, source: MailSource, now: Date): Promise<StoredRaw> {
-  const sha = bytes.sha256;
-  const existing = async () =>
-    db
-      .selectFrom('inbound_message')
-      .selectAll()
-      .where((eb) =>
-        source.uid === null || source.uidValidity === null
-          ? eb('sha256', '=', sha)
-          : eb.or([
-              eb('sha256', '=', sha),
-              eb.and([
-                eb('mailbox', '=', source.mailbox),
-                eb('uid_validity', '=', source.uidValidity),
-                eb('uid', '=', source.uid),
-              ]),
-            ]),
-      )
-      .orderBy('id')
-      .executeTakeFirst();
-
-  // Insert first: a new message (the common case) costs one statement, a redelivery two.
-  const inserted = await db
-    .insertInto('inbound_message')
-    .values({
-      mailbox: source.mailbox,
-      uid_validity: source.uidValidity,
-      uid: source.uid,
-      message_id: bytes.messageId,
-      sha256: sha,
-      raw_path: bytes.rawPath,
-      size: bytes.size,
-      state: 'pending',
-      attempts: 0,
-      received_at: now.toISOString(),
-    })
-    .onConflict((oc) => oc.doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (inserted) return { row: inserted, duplicate: false };
-  // Already stored (a redelivery, or another process got there first): that row is the message.
-  const raced = await existing();
-  if (!raced) throw new Error('inbound message vanished after a unique conflict');
-  return { row: raced, duplicate: true };
 }

@@ -5,10 +5,8 @@
 // lines followed by new text are inline answers and stay, for context; a bottom-post keeps what
 // follows the quote; when nothing would be left, the whole text is returned.
 
-/** The line Guichet puts at the top of every notification; a reply is cut at it. */
-export const REPLY_MARKER = '-- Reply above this line / Répondez au-dessus de cette ligne --';
+import { isReplyMarker } from '../protocol/markers.ts';
 
-const MARKER_RE = /Reply above this line|Répondez au-dessus de cette ligne/i;
 // JavaScript's \b only knows ASCII letters; these bound words written in any script.
 const B = '(?<![\\p{L}\\p{N}])';
 const E = '(?![\\p{L}\\p{N}])';
@@ -149,7 +147,7 @@ type Cut = { start: number; end: number; kind: 'marker' | 'separator' | 'headers
 function findCut(lines: string[], from: number): Cut | null {
   for (let i = from; i < lines.length; i++) {
     const t = lines[i]!.trim();
-    if (MARKER_RE.test(t)) return { start: i, end: lines.length, kind: 'marker' };
+    if (isReplyMarker(t)) return { start: i, end: lines.length, kind: 'marker' };
     // Headers and separators are short; skipping long lines keeps every pattern below linear.
     if (t === '' || t.length > 1000 || QUOTED_RE.test(t)) continue;
     if (t.length < 200 && SEPARATOR_RE.test(t)) return { start: i, end: i + 1, kind: 'separator' };

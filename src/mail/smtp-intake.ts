@@ -10,11 +10,11 @@ export interface SmtpIntake {
 }
 
 export async function startSmtpIntake(opts: {
-  listen: string;
+  listen: { host: string; port: number };
   maxBytes: number;
   handle: (raw: Buffer, source: MailSource) => Promise<unknown>;
 }): Promise<SmtpIntake> {
-  const [host, portText] = [opts.listen.slice(0, opts.listen.lastIndexOf(':')), opts.listen.slice(opts.listen.lastIndexOf(':') + 1)];
+  const { host, port } = opts.listen;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
@@ -37,11 +37,11 @@ export async function startSmtpIntake(opts: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(Number(portText), host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
   const address = server.server.address();
   return {
-    port: typeof address === 'object' && address ? address.port : Number(portText),
+    port: typeof address === 'object' && address ? address.port : port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

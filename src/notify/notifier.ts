@@ -1,47 +1,50 @@
-// Turns a ticket change into the notification rows it causes: picks the recipients and their
-// language, renders the template, threads the mail on the ticket and queues it in the caller's
-// transaction. Every ticket notification keeps the subject `[#N] summary`, so mail programs that
-// thread by subject (Gmail does) keep the whole life of a ticket in one conversation.
-import type { Transaction } from 'kysely';
-import type { Contact, Database, Ticket } from '../db/schema.ts';
-import { formatTag } from '../mail/route.ts';
-import type { Priority, Status } from '../tickets/values.ts';
-import { enqueueNotification } from './outbox.ts';
-import type { Lang, RenderedMail, Renderer, TemplateName, TemplateVars, TicketVars } from './render.ts';
+// Turns what happened into the notification rows it causes: implements the notice ports that
+// tickets/, accounts/ and the intake declare. For each notice it picks the recipients and their
+// language, composes the template's variables, threads the mail on the ticket and queues it in the
+// caller's transaction. Every ticket notification keeps the subject `[#N] summary`, so mail
+// programs that thread by subject (Gmail does) keep the whole life of a ticket in one conversation.
+import type { Contact, Language, Ticket, Trx } from '../db/schema.ts';
+import { plusAddress } from '../protocol/addresses.ts';
+import { mailtoUrl } from '../protocol/mailto.ts';
+import { actionMarker, projectMarker } from '../protocol/markers.ts';
+import { formatTag, ticketSubject } from '../protocol/subject.ts';
+import type { AccountNotices } from '../accounts/notices.ts';
+import type { TicketNotices } from '../tickets/notices.ts';
+import type { NotificationEvent } from '../tickets/workflow.ts';
+import { enqueueNotification, markReturned } from './outbox.ts';
+import type { RenderedMail, Renderer, TemplateName, TemplateVars, TicketVars } from './render.ts';
 
 export interface NotifierOptions {
   renderer: Renderer;
   domain: string;
   supportAddress: string;
   tagPrefix: string;
-  defaultLanguage: Lang;
+  defaultLanguage: Language;
   /** Bounds acknowledgements to one sender per hour, so a mail loop or a flood cannot snowball. */
   maxAcknowledgementsPerHour: number;
+  /** Said in the resolution and auto-close notices. */
+  autoCloseDays: number;
 }
-
-type Trx = Transaction<Database>;
 
 /** Templates a ticket change sends to the client side; each takes the ticket summary box. */
 export type TicketTemplate = {
   [K in TemplateName]: TemplateVars[K] extends TicketVars ? K : never;
 }[TemplateName];
 
-export function languageOf(contact: Pick<Contact, 'language'> | undefined, fallback: Lang): Lang {
+export function languageOf(contact: Pick<Contact, 'language'> | undefined, fallback: Language): Language {
   return contact?.language === 'fr' || contact?.language === 'en' ? contact.language : fallback;
 }
 
 export function ticketVars(ticket: Ticket, contact?: Pick<Contact, 'name'>): TicketVars {
-  return {
-    number: ticket.number,
-    summary: ticket.summary,
-    status: ticket.status as Status,
-    priority: ticket.priority as Priority,
-    contactName: contact?.name || undefined,
-  };
+  return { number: ticket.number, summary: ticket.summary, status: ticket.status, priority: ticket.priority, contactName: contact?.name || undefined };
 }
 
+/** Every notice Guichet sends: the ports of tickets/ and accounts/, and the intake's own. */
+export type Notifier = TicketNotices & AccountNotices & ReturnType<typeof createNotifier>;
+
 export function createNotifier(opts: NotifierOptions) {
-  const subjectOf = (ticket: Ticket) => `${formatTag(ticket.number, opts.tagPrefix)} ${ticket.summary}`;
+  const subjectOf = (ticket: Ticket) => ticketSubject(ticket.number, ticket.summary, opts.tagPrefix);
+  const queue = (trx: Trx, n: Parameters<typeof enqueueNotification>[1], now: Date) => enqueueNotification(trx, n, { domain: opts.domain, now });
 
   async function recentAcknowledgements(trx: Trx, recipient: string, now: Date): Promise<number> {
     const since = new Date(now.getTime() - 3600_000).toISOString();
@@ -78,7 +81,7 @@ export function createNotifier(opts: NotifierOptions) {
 
   /**
    * Who hears of a ticket: the reporter, and for a public ticket its watchers (the recipients of a
-   * maintenance announcement are its watchers). Contacts that are blocked or refused hear nothing.
+   * maintenance announcement are its watchers). Contacts that are blocked, refused or bouncing hear nothing.
    */
   async function audience(trx: Trx, ticket: Ticket): Promise<Array<{ email: string; contact?: Contact }>> {
     const reporter = ticket.reporter_id === null
@@ -86,12 +89,7 @@ export function createNotifier(opts: NotifierOptions) {
       : await trx.selectFrom('contact').selectAll().where('id', '=', ticket.reporter_id).executeTakeFirstOrThrow();
     const people: Array<{ email: string; contact?: Contact }> = reporter ? [{ email: reporter.email, contact: reporter }] : [];
     if (ticket.visibility === 'public') {
-      const watchers = await trx
-        .selectFrom('ticket_watcher')
-        .select('email')
-        .where('ticket_id', '=', ticket.id)
-        .orderBy('email')
-        .execute();
+      const watchers = await trx.selectFrom('ticket_watcher').select('email').where('ticket_id', '=', ticket.id).orderBy('email').execute();
       const emails = watchers.map((w) => w.email);
       const contacts = emails.length ? await trx.selectFrom('contact').selectAll().where('email', 'in', emails).execute() : [];
       for (const { email } of watchers) {
@@ -101,7 +99,26 @@ export function createNotifier(opts: NotifierOptions) {
     return people.filter((p) => !p.contact || ((p.contact.state === 'active' || p.contact.state === 'pending') && !p.contact.bounced_at));
   }
 
-  /** Queues one notice nobody asked for on the ticket's thread. */
+  /** One notice to each person of the ticket's audience, on the ticket's thread. */
+  async function toAudience<T extends TicketTemplate>(
+    trx: Trx,
+    ticket: Ticket,
+    template: T,
+    vars: Omit<TemplateVars[T], keyof TicketVars>,
+    now: Date,
+  ): Promise<number> {
+    const thread = await threadOf(trx, ticket);
+    const people = await audience(trx, ticket);
+    for (const person of people) {
+      const rendered = opts.renderer.render(template, languageOf(person.contact, opts.defaultLanguage), {
+        ...ticketVars(ticket, person.contact),
+        ...vars,
+      } as TemplateVars[T]);
+      await queueOnThread(trx, ticket, thread, { event: template, recipient: person.email, subject: subjectOf(ticket), rendered }, now);
+    }
+    return people.length;
+  }
+
   function queueOnThread(
     trx: Trx,
     ticket: Ticket,
@@ -109,119 +126,95 @@ export function createNotifier(opts: NotifierOptions) {
     m: { event: string; recipient: string; subject: string; rendered: RenderedMail },
     now: Date,
   ) {
-    return enqueueNotification(
-      trx,
-      {
-        ticketId: ticket.id,
-        ticketNumber: ticket.number,
-        event: m.event,
-        recipient: m.recipient,
-        subject: m.subject,
-        html: m.rendered.html,
-        text: m.rendered.text,
-        inReplyTo: thread.inReplyTo,
-        references: thread.references,
-        replyTo: opts.supportAddress,
-        autoSubmitted: 'auto-generated',
-      },
-      { domain: opts.domain, now },
-    );
+    return queue(trx, {
+      ticketId: ticket.id, ticketNumber: ticket.number, event: m.event, recipient: m.recipient, subject: m.subject,
+      html: m.rendered.html, text: m.rendered.text, inReplyTo: thread.inReplyTo, references: thread.references,
+      replyTo: opts.supportAddress, autoSubmitted: 'auto-generated',
+    }, now);
+  }
+
+  /** A mail to one contact about no ticket yet (account pending or refused, which project), answering their message. */
+  async function toContact<T extends 'account-pending' | 'account-refused' | 'project-question'>(
+    trx: Trx, contact: Contact, template: T, vars: TemplateVars[T], answering: string | null, now: Date,
+  ): Promise<void> {
+    const rendered = opts.renderer.render(template, languageOf(contact, opts.defaultLanguage), vars);
+    await queue(trx, {
+      ticketId: null, ticketNumber: null, event: template, recipient: contact.email, subject: rendered.subject,
+      html: rendered.html, text: rendered.text, inReplyTo: answering, references: answering ? [answering] : [],
+      replyTo: opts.supportAddress, autoSubmitted: 'auto-replied',
+    }, now);
+  }
+
+  /** The variables of the notice a workflow change sends, beyond the ticket's summary box. */
+  async function changeVars(trx: Trx, before: Ticket, after: Ticket, notice: NotificationEvent, message: string | undefined) {
+    switch (notice) {
+      case 'feedback-requested':
+        return { message: message ?? '' };
+      case 'ticket-assigned': {
+        const assignee = after.assignee_id
+          ? await trx.selectFrom('staff').select('name').where('id', '=', after.assignee_id).executeTakeFirst()
+          : undefined;
+        return { message, assigneeName: assignee?.name };
+      }
+      case 'ticket-resolved': {
+        // The links prefill a reply whose marker carries this resolution's token.
+        const subject = `Re: ${subjectOf(after)}`;
+        const link = (action: 'confirm' | 'still-broken') =>
+          mailtoUrl(opts.supportAddress, { subject, body: actionMarker(action, after.number, after.action_token!) });
+        return { message, resolution: after.resolution, autoCloseDays: opts.autoCloseDays, confirmMailto: link('confirm'), reopenMailto: link('still-broken') };
+      }
+      case 'ticket-closed':
+        return { message, resolution: after.resolution };
+      case 'auto-closed':
+        return { resolution: after.resolution, days: opts.autoCloseDays };
+      case 'ticket-duplicate': {
+        const target = await trx.selectFrom('ticket').select('summary').where('number', '=', after.duplicate_of!).executeTakeFirst();
+        return { message, duplicateOf: after.duplicate_of!, duplicateOfSummary: target?.summary ?? '' };
+      }
+      case 'priority-changed':
+        return { message, previousPriority: before.priority };
+      case 'type-changed':
+        return { message, type: after.type, previousType: before.type };
+      case 'ticket-confirmed':
+      case 'ticket-reopened':
+        return { message };
+    }
   }
 
   return {
-    /**
-     * The acknowledgement of a new ticket, answering the client's own message. Returns false when
-     * the per-sender bound withheld it.
-     */
-    async ticketReceived(
-      trx: Trx,
-      args: { ticket: Ticket; reporter: Contact; answering: string | null; unknownTag: number | null; fallbacks?: TemplateVars['ticket-received']['fallbacks'] },
-      now: Date,
-    ): Promise<boolean> {
-      const { ticket, reporter } = args;
-      if ((await recentAcknowledgements(trx, reporter.email, now)) >= opts.maxAcknowledgementsPerHour) return false;
-      const rendered = opts.renderer.render('ticket-received', languageOf(reporter, opts.defaultLanguage), {
-        ...ticketVars(ticket, reporter),
-        unknownTag: args.unknownTag,
-        fallbacks: args.fallbacks ?? [],
+    /** The acknowledgement of a new ticket, answering the client's own message; withheld past the per-sender bound. */
+    async opened(trx, e, now) {
+      if ((await recentAcknowledgements(trx, e.reporter.email, now)) >= opts.maxAcknowledgementsPerHour) return;
+      const rendered = opts.renderer.render('ticket-received', languageOf(e.reporter, opts.defaultLanguage), {
+        ...ticketVars(e.ticket, e.reporter),
+        unknownTag: e.unknownTag,
+        fallbacks: e.fallbacks,
       });
-      await enqueueNotification(
-        trx,
-        {
-          ticketId: ticket.id,
-          ticketNumber: ticket.number,
-          event: 'ticket-received',
-          recipient: reporter.email,
-          subject: subjectOf(ticket),
-          html: rendered.html,
-          text: rendered.text,
-          inReplyTo: args.answering,
-          references: args.answering ? [args.answering] : [],
-          replyTo: opts.supportAddress,
-          autoSubmitted: 'auto-replied',
-        },
-        { domain: opts.domain, now },
-      );
-      return true;
+      await queue(trx, {
+        ticketId: e.ticket.id, ticketNumber: e.ticket.number, event: 'ticket-received', recipient: e.reporter.email,
+        subject: subjectOf(e.ticket), html: rendered.html, text: rendered.text, inReplyTo: e.answering,
+        references: e.answering ? [e.answering] : [], replyTo: opts.supportAddress, autoSubmitted: 'auto-replied',
+      }, now);
     },
 
-    /** One notification of a client-visible change to each person of the ticket's audience. */
-    async ticketEvent<T extends TicketTemplate>(
-      trx: Trx,
-      ticket: Ticket,
-      template: T,
-      vars: (contact: Contact | undefined) => Omit<TemplateVars[T], keyof TicketVars>,
-      now: Date,
-    ): Promise<number> {
-      const thread = await threadOf(trx, ticket);
-      const people = await audience(trx, ticket);
-      for (const person of people) {
-        const rendered = opts.renderer.render(template, languageOf(person.contact, opts.defaultLanguage), {
-          ...ticketVars(ticket, person.contact),
-          ...vars(person.contact),
-        } as TemplateVars[T]);
-        await queueOnThread(trx, ticket, thread, { event: template, recipient: person.email, subject: subjectOf(ticket), rendered }, now);
-      }
-      return people.length;
+    async changed(trx, e, now) {
+      const vars = await changeVars(trx, e.before, e.after, e.notice, e.message);
+      await toAudience(trx, e.after, e.notice, vars as never, now);
     },
 
-    /** A mail to one contact that is about no ticket yet (account pending or refused, which project). */
-    async toContact<T extends 'account-pending' | 'account-refused' | 'project-question'>(
-      trx: Trx,
-      contact: Contact,
-      template: T,
-      vars: TemplateVars[T],
-      answering: string | null,
-      now: Date,
-    ): Promise<string> {
-      const rendered = opts.renderer.render(template, languageOf(contact, opts.defaultLanguage), vars);
-      const row = await enqueueNotification(
-        trx,
-        {
-          ticketId: null,
-          ticketNumber: null,
-          event: template,
-          recipient: contact.email,
-          subject: rendered.subject,
-          html: rendered.html,
-          text: rendered.text,
-          inReplyTo: answering,
-          references: answering ? [answering] : [],
-          replyTo: opts.supportAddress,
-          autoSubmitted: 'auto-replied',
-        },
-        { domain: opts.domain, now },
-      );
-      return row.message_id;
+    async staffReplied(trx, e, now) {
+      await toAudience(trx, e.ticket, 'staff-reply', { message: e.message, authorName: e.authorName }, now);
+    },
+
+    async announced(trx, e, now) {
+      return toAudience(trx, e.ticket, 'maintenance-announcement', {
+        message: e.message, startsAt: e.startsAt, endsAt: e.endsAt, organisation: e.organisation, authorName: e.authorName,
+      }, now);
     },
 
     /** Staff alerts: the assignee, else the staff of the ticket's project, else every active staff member. */
-    async staffAlert(
-      trx: Trx,
-      ticket: Ticket,
-      args: { newTicket: boolean; author: Contact; message: string; organisation?: string },
-      now: Date,
-    ): Promise<number> {
+    async clientWrote(trx, e, now) {
+      const { ticket } = e;
       let staff = ticket.assignee_id
         ? await trx.selectFrom('staff').selectAll().where('id', '=', ticket.assignee_id).where('active', '=', 1).execute()
         : [];
@@ -235,23 +228,45 @@ export function createNotifier(opts: NotifierOptions) {
           .execute();
       }
       if (!staff.length) staff = await trx.selectFrom('staff').selectAll().where('active', '=', 1).execute();
-      if (!staff.length) return 0;
+      if (!staff.length) return;
       const thread = await threadOf(trx, ticket);
       for (const member of staff) {
         const rendered = opts.renderer.render('staff-alert', opts.defaultLanguage, {
           ...ticketVars(ticket, member),
-          newTicket: args.newTicket,
-          authorName: args.author.name || args.author.email,
-          authorEmail: args.author.email,
-          organisation: args.organisation,
-          message: args.message,
+          newTicket: e.newTicket,
+          authorName: e.author.name || e.author.email,
+          authorEmail: e.author.email,
+          message: e.message,
         });
         const subject = `${formatTag(ticket.number, opts.tagPrefix)} ${rendered.subject}`;
         await queueOnThread(trx, ticket, thread, { event: 'staff-alert', recipient: member.email, subject, rendered }, now);
       }
-      return staff.length;
     },
-  };
-}
 
-export type Notifier = ReturnType<typeof createNotifier>;
+    async accountPending(trx, contact, e, now) {
+      await toContact(trx, contact, 'account-pending', { email: contact.email, originalSubject: e.originalSubject, contactName: contact.name || undefined }, e.answering, now);
+    },
+
+    async accountRefused(trx, contact, e, now) {
+      await toContact(trx, contact, 'account-refused', { email: contact.email, contactName: contact.name || undefined, message: e.message }, e.answering, now);
+    },
+
+    /**
+     * Several projects and nothing said which: one mailto link per project, to its plus address,
+     * whose marker releases the held message onto that project.
+     */
+    async projectQuestion(trx: Trx, contact: Contact, e: { summary: string; choices: Array<{ key: string; name: string }>; inboundId: number; answering: string }, now: Date) {
+      await toContact(trx, contact, 'project-question', {
+        originalSubject: e.summary,
+        contactName: contact.name || undefined,
+        projects: e.choices.map((c) => ({
+          name: c.name,
+          mailto: mailtoUrl(plusAddress(opts.supportAddress, c.key), { subject: `Re: ${e.summary}`, body: projectMarker(c.key, e.inboundId) }),
+        })),
+      }, e.answering, now);
+    },
+
+    /** A bounce returned these notifications: marks them; resolves with the recipients they were for. */
+    returned: (trx: Trx, messageIds: string[], reason: string) => markReturned(trx, messageIds, reason),
+  } satisfies TicketNotices & AccountNotices & Record<string, unknown>;
+}

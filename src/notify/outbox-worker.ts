@@ -4,6 +4,7 @@
 // Claims and outcomes are written a batch per transaction: on a backlog, commits are the cost.
 import type { Kysely } from 'kysely';
 import type { Database, OutboxRow } from '../db/schema.ts';
+import { silentLog, type Log } from '../log.ts';
 import { isPermanentFailure, type Mailer } from './mailer.ts';
 
 export interface OutboxWorkerOptions {
@@ -13,7 +14,7 @@ export interface OutboxWorkerOptions {
   /** First retry delay; doubles each attempt, capped at six hours. */
   backoffSeconds: number;
   now?: () => Date;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
+  log?: Log;
 }
 
 export interface OutboxWorker {
@@ -36,7 +37,7 @@ export function retryDelayMs(attempts: number, backoffSeconds: number): number {
 
 export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const now = opts.now ?? (() => new Date());
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? silentLog;
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = false;

@@ -1,9 +1,8 @@
 // The transactional outbox: a notification is a row written in the same transaction as the change
 // that causes it, already rendered, so a crash can neither lose it nor send it for a change that
 // was rolled back. The outbox worker sends what is due.
-import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
-import type { Database, OutboxRow } from '../db/schema.ts';
+import type { AutoSubmitted, OutboxRow, Trx } from '../db/schema.ts';
+import { mintMessageId } from '../protocol/message-id.ts';
 
 export interface Notification {
   ticketId: number | null;
@@ -17,17 +16,11 @@ export interface Notification {
   inReplyTo: string | null;
   references: string[];
   replyTo: string | null;
-  /** `auto-replied` answers a message; `auto-generated` is a notice nobody asked for (RFC 3834). */
-  autoSubmitted: 'auto-replied' | 'auto-generated';
-}
-
-export function mintMessageId(domain: string, ticketNumber: number | null, event: string): string {
-  const id = randomUUID();
-  return ticketNumber === null ? `<${event}.${id}@${domain}>` : `<ticket-${ticketNumber}.${event}.${id}@${domain}>`;
+  autoSubmitted: AutoSubmitted;
 }
 
 export async function enqueueNotification(
-  trx: Transaction<Database>,
+  trx: Trx,
   n: Notification,
   ctx: { domain: string; now: Date },
 ): Promise<Pick<OutboxRow, 'id' | 'message_id'>> {
@@ -59,4 +52,21 @@ export async function enqueueNotification(
     await trx.insertInto('message_ref').values({ message_id: messageId, ticket_id: n.ticketId }).execute();
   }
   return row;
+}
+
+/**
+ * A bounce returned these notifications (by Message-ID): they are marked bounced with the reason.
+ * Resolves with the recipients they were for. Only our own mail can be marked, so a forged report
+ * about mail Guichet never sent marks nothing.
+ */
+export async function markReturned(trx: Trx, messageIds: string[], reason: string): Promise<string[]> {
+  if (!messageIds.length) return [];
+  const returned = await trx
+    .updateTable('outbox')
+    .set({ state: 'bounced', last_error: reason })
+    .where('message_id', 'in', messageIds)
+    .where('state', 'in', ['sent', 'pending'])
+    .returning('recipient')
+    .execute();
+  return [...new Set(returned.map((r) => r.recipient))];
 }

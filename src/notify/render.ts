@@ -9,62 +9,16 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import mjml2html from 'mjml';
-import type { Priority, Resolution, Status, TicketType } from '../tickets/values.ts';
+import type { Language } from '../db/schema.ts';
+import { REPLY_MARKER } from '../protocol/markers.ts';
+import type { Fallback } from '../tickets/notices.ts';
 import { en, type Catalogue } from './i18n/en.ts';
 import { fr } from './i18n/fr.ts';
+import type { TemplateName, TemplateVars } from './template-vars.ts';
 
-/** First line of every notification; the reply extractor cuts an inbound reply at it. */
-export const REPLY_MARKER = '-- Reply above this line / Répondez au-dessus de cette ligne --';
-
-export type Lang = 'en' | 'fr';
+export type Lang = Language;
 export const CATALOGUES: Record<Lang, Catalogue> = { en, fr };
-
-/** Fields a client may set by pseudo-header; the acknowledgement lists those that fell back. */
-export type FallbackField = 'type' | 'priority' | 'project' | 'products' | 'visibility';
-/** `used` is a code for type, priority and visibility (shown translated), a name otherwise. */
-export interface Fallback { field: FallbackField; given: string; used: string }
-/** One answer to "which project?": a mailto link that files the waiting message on the project. */
-export interface ProjectChoice { name: string; mailto: string }
-
-/** The summary box every ticket notification carries; the values are stored codes. */
-export interface TicketVars {
-  number: number;
-  summary: string;
-  status: Status;
-  priority: Priority;
-  project?: string;
-  /** Greets the recipient by name; a plain "Hello," without it. */
-  contactName?: string;
-}
-/** Free text shown as a message block (paragraphs kept); authorName introduces it. */
-interface MessageVars { message?: string; authorName?: string }
-
-export interface TemplateVars {
-  'ticket-received': TicketVars & { unknownTag?: number | null; fallbacks?: Fallback[] };
-  'feedback-requested': TicketVars & { message: string; authorName?: string };
-  'ticket-confirmed': TicketVars & MessageVars;
-  'ticket-assigned': TicketVars & MessageVars & { assigneeName?: string };
-  'ticket-resolved': TicketVars & MessageVars & {
-    resolution: Resolution; confirmMailto: string; reopenMailto: string; autoCloseDays?: number;
-  };
-  'ticket-closed': TicketVars & MessageVars & { resolution: Resolution };
-  'ticket-reopened': TicketVars & MessageVars;
-  'ticket-duplicate': TicketVars & MessageVars & { duplicateOf: number; duplicateOfSummary: string };
-  'priority-changed': TicketVars & MessageVars & { previousPriority: Priority };
-  'type-changed': TicketVars & MessageVars & { type: TicketType; previousType: TicketType };
-  'staff-reply': TicketVars & { message: string; authorName: string };
-  'auto-closed': TicketVars & { resolution: Resolution; days: number };
-  'account-pending': { email: string; originalSubject?: string; contactName?: string };
-  'account-refused': { email: string; originalSubject?: string; contactName?: string } & MessageVars;
-  'project-question': { originalSubject: string; projects: ProjectChoice[]; contactName?: string };
-  'maintenance-announcement': TicketVars & {
-    message: string; startsAt: Date; endsAt?: Date; organisation?: string; authorName?: string;
-  };
-  'staff-alert': TicketVars & {
-    newTicket: boolean; authorName: string; authorEmail: string; organisation?: string; message: string;
-  };
-}
-export type TemplateName = keyof TemplateVars;
+export type { ProjectChoice, TemplateName, TemplateVars, TicketVars } from './template-vars.ts';
 
 // The catalogue's type requires one entry per template name, so this list is complete.
 export const TEMPLATE_NAMES = Object.keys(en.templates) as TemplateName[];
@@ -84,15 +38,6 @@ export interface RendererOptions {
   productName: string;
   /** Time zone of dates shown in mail (maintenance windows); the process's zone by default. */
   timeZone?: string;
-}
-
-/** A mailto URL per RFC 6068, e.g. for the confirm / still-broken links of `ticket-resolved`. */
-export function mailtoUrl(to: string, fields: { subject?: string; body?: string } = {}): string {
-  const query = Object.entries(fields)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${encodeURIComponent(v.replace(/\r?\n/g, '\r\n'))}`);
-  const address = to.replace(/[^A-Za-z0-9@._+-]/g, (c) => encodeURIComponent(c));
-  return `mailto:${address}${query.length ? `?${query.join('&')}` : ''}`;
 }
 
 // ---- the placeholder language: {{x}}, {{#x}}…{{/x}}, {{^x}}…{{/x}}, {{{block}}}, {{> partial}} ----

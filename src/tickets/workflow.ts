@@ -1,10 +1,10 @@
 // The ticket workflow of DESIGN §3 as pure data and functions: no I/O, so the ticket service can
 // check a change, write its events and queue its notification in one transaction, and the README
 // can render the same table it runs on.
-import type { Priority, Resolution, Status, TicketType } from './values.ts';
+import type { Awaiting, Priority, Resolution, Status, TicketType } from '../db/schema.ts';
 
+export type { Awaiting };
 export type Actor = 'staff' | 'client' | 'system';
-export type Awaiting = 'client' | 'staff' | null;
 
 export type TicketState = {
   status: Status;

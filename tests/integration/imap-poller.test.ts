@@ -23,7 +23,10 @@ const mail = (n: string | number) =>
   `From: Client ${n} <client${n}@example.com>\r\nTo: support@example.com\r\n` +
   `Subject: Test ${n}\r\nMessage-ID: <m${n}.${Date.now()}@example.com>\r\n\r\nBody ${n}\r\n`;
 
-/** Stands in for the intake store: records calls and answers lastUid() from what it recorded. */
+/**
+ * Stands in for the intake: takes a chunk whole or not at all (as the intake's transaction does),
+ * records it, and answers lastUid() from what it recorded.
+ */
 function recorder(fail?: (source: Source, attempt: number) => boolean) {
   const calls: { raw: Buffer; source: Source }[] = [];
   const attempts = new Map<number, number>();
@@ -32,11 +35,13 @@ function recorder(fail?: (source: Source, attempt: number) => boolean) {
     calls,
     attempts,
     uids: () => calls.map((c) => c.source.uid),
-    async handle(raw: Buffer, source: Source) {
-      const attempt = (attempts.get(source.uid) ?? 0) + 1;
-      attempts.set(source.uid, attempt);
-      if (fail?.(source, attempt)) throw new Error(`simulated failure for uid ${source.uid}`);
-      calls.push({ raw, source });
+    async handle(chunk: Array<{ raw: Buffer; source: Source }>) {
+      for (const { source } of chunk) {
+        const attempt = (attempts.get(source.uid) ?? 0) + 1;
+        attempts.set(source.uid, attempt);
+        if (fail?.(source, attempt)) throw new Error(`simulated failure for uid ${source.uid}`);
+      }
+      calls.push(...chunk);
       waiters = waiters.filter((w) => (calls.length >= w.n ? (w.resolve(), false) : true));
     },
     async lastUid(mailbox: string, uidValidity: number) {
@@ -169,12 +174,12 @@ suite('IMAP poller on a real Dovecot', () => {
     expect((await flagsOf('Move-done')).length).toBe(2);
   });
 
-  it('handle() throwing once stops the batch and the message comes back on a later round', async () => {
+  it('handle() throwing once stops the round and the chunk comes back whole on a later round', async () => {
     for (const n of ['f1', 'f2', 'f3']) await dv.append(mail(n), 'Retry');
     const rec = recorder((source, attempt) => source.uid === 2 && attempt === 1);
     const p = poller('Retry', rec);
     await p.start();
-    expect(rec.uids()).toEqual([1]); // uid 3 waits behind the failed uid 2
+    expect(rec.uids()).toEqual([]); // the chunk [1, 2, 3] failed on uid 2: none of it was taken
     await rec.waitFor(3);
     expect(rec.uids()).toEqual([1, 2, 3]);
     expect(rec.attempts.get(2)).toBe(2);
@@ -190,14 +195,14 @@ suite('IMAP poller on a real Dovecot', () => {
     const p = poller('Chunks', rec, {
       chunkSize: 3,
       markAs: { kind: 'move', folder: 'Chunks-done' },
-      async handleBatch(items) {
+      async handle(items) {
         const uids = items.map((i) => i.source.uid);
         chunks.push(uids);
         if (uids.includes(5) && failOnce) {
           failOnce = false;
           throw new Error('database busy');
         }
-        for (const i of items) await rec.handle(i.raw, i.source);
+        await rec.handle(items);
       },
     });
     await p.start();

@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { Guichet } from '../../src/app.ts';
-import { recordRaw, storeRawBytes } from '../../src/mail/raw-store.ts';
+import { recordRaw } from '../../src/mail/inbound.ts';
+import { storeRawBytes } from '../../src/mail/raw-store.ts';
 import { mailPeers, mailSuite } from '../support/mail-suite.ts';
 import { buildGuichet, clientMail, deliveryReport, getTicket, SUPPORT } from '../support/guichet.ts';
 import { waitUntil } from '../support/wait.ts';

@@ -9,8 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { openDatabase, type Db } from '../../src/db/connect.ts';
 import { migrateTo, migrateToLatest } from '../../src/db/migrate.ts';
-import { recordRaw, storeRawBytes } from '../../src/mail/raw-store.ts';
-import { openTicket } from '../../src/tickets/ticket-service.ts';
+import { recordRaw } from '../../src/mail/inbound.ts';
+import { storeRawBytes } from '../../src/mail/raw-store.ts';
+import { openTicket } from '../../src/tickets/store.ts';
 import { testEngines } from '../support/databases.ts';
 
 const run = promisify(execFile);

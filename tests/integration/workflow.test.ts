@@ -150,7 +150,7 @@ suite('workflow on $name', (engine) => {
     expect((await getTicket(p.g, 2)).entries).toHaveLength(1);
 
     // Left resolved past the configured days: closed with a notice.
-    const deps = { notifier: p.g.notifier, supportAddress: SUPPORT, tagPrefix: '', autoCloseDays: 14 };
+    const deps = { notices: p.g.notifier, autoCloseDays: 14 };
     expect(await autoCloseResolved(p.g.database.db, deps, new Date())).toEqual([]);
     const fifteenDaysAgo = new Date(Date.now() - 15 * 86_400_000).toISOString();
     await p.g.database.db.updateTable('ticket').set({ resolved_at: fifteenDaysAgo }).where('number', '=', 1).execute();

@@ -1,7 +1,7 @@
 // Child process for the concurrency test: opens its own connection and creates N tickets, one
 // transaction each, printing the numbers it got as JSON.
 import { openDatabase } from '../../src/db/connect.ts';
-import { openTicket } from '../../src/tickets/ticket-service.ts';
+import { openTicket } from '../../src/tickets/store.ts';
 
 const [url, countText, email] = process.argv.slice(2);
 const database = openDatabase(url!);

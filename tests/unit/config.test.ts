@@ -16,8 +16,8 @@ describe('config', () => {
     const c = loadConfig({ env: {}, cwd });
     expect(c.demo).toBe(true);
     expect(c.database.url).toBe(`sqlite:${path.join(cwd, 'data/guichet.db')}`);
-    expect(c.smtpIntake).toEqual({ listen: '127.0.0.1:2525' });
-    expect(c.outbox.captureDir).toBe(path.join(cwd, 'data/sent'));
+    expect(c.smtpIntake).toEqual({ listen: { host: '127.0.0.1', port: 2525 } });
+    expect(c.sending).toEqual({ kind: 'capture', dir: path.join(cwd, 'data/sent') });
   });
 
   it('lets environment variables override the file', () => {
@@ -36,13 +36,13 @@ describe('config', () => {
     expect(c.database.url).toBe('postgres://u@db/guichet');
     expect(c.imap?.url).toBe('imaps://u:p@imap.acme.test:993/INBOX');
     expect(c.support.address).toBe('support@acme.test');
-    expect(c.admin).toEqual({ listen: '0.0.0.0:9000', apiToken: 'x'.repeat(20) });
+    expect(c.admin).toEqual({ listen: { host: '0.0.0.0', port: 9000 }, apiToken: 'x'.repeat(20) });
   });
 
   it('needs no file when the variables are enough', () => {
     const c = loadConfig({ cwd: dirWith(), env: { GUICHET_SUPPORT_ADDRESS: 's@acme.test', GUICHET_SMTP_URL: 'smtp://localhost:25' } });
     expect(c.demo).toBe(false);
-    expect(c.smtp?.url).toBe('smtp://localhost:25');
+    expect(c.sending).toEqual({ kind: 'smtp', url: 'smtp://localhost:25', tlsRejectUnauthorized: true });
   });
 
   it('lists every problem with its key', () => {
@@ -59,6 +59,14 @@ describe('config', () => {
     expect(problems).toMatch(/admin\.listen: expected host:port/);
     expect(problems).toMatch(/bogus/);
     expect(problems).toMatch(/smtp: set smtp\.url/);
+  });
+
+  it('makes each exclusive choice once: mail is sent or captured, never both', () => {
+    expect(() => parseConfig({ support: { address: 's@acme.test' }, smtp: { url: 'smtp://localhost:25' }, outbox: { captureDir: './sent' } }))
+      .toThrow(/outbox\.captureDir: set smtp\.url or outbox\.captureDir, not both/);
+    const c = parseConfig({ support: { address: 's@acme.test' }, outbox: { captureDir: './sent' }, imap: { url: 'imap://u:p@h/INBOX', markAs: { move: 'Done' } } });
+    expect(c.sending).toEqual({ kind: 'capture', dir: './sent' });
+    expect(c.imap?.markAs).toEqual({ kind: 'move', folder: 'Done' });
   });
 
   it('refuses a config file that is not JSON', () => {

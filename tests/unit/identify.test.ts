@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { declaredLanguage, domainOf } from '../../src/mail/identify.ts';
+import { declaredLanguage } from '../../src/accounts/identify.ts';
 
 describe('declaredLanguage', () => {
   it.each([
@@ -10,12 +10,5 @@ describe('declaredLanguage', () => {
     [{}, null],
   ] as const)('%o → %s', (headers, expected) => {
     expect(declaredLanguage(headers as Record<string, string>)).toBe(expected);
-  });
-});
-
-describe('domainOf', () => {
-  it('takes the part after the last @, lower-cased', () => {
-    expect(domainOf('Ada@Example.COM')).toBe('example.com');
-    expect(domainOf('"a@b"@c.test')).toBe('c.test');
   });
 });

@@ -6,10 +6,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  CATALOGUES, createRenderer, mailtoUrl, REPLY_MARKER, TEMPLATE_NAMES,
+  CATALOGUES, createRenderer, TEMPLATE_NAMES,
   type Lang, type Renderer, type TemplateName, type TemplateVars,
 } from '../../src/notify/render.ts';
-import { REPLY_MARKER as CUT_AT } from '../../src/mail/reply-text.ts';
+import { extractReply } from '../../src/mail/reply-text.ts';
+import { mailtoUrl } from '../../src/protocol/mailto.ts';
+import { REPLY_MARKER } from '../../src/protocol/markers.ts';
 
 const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 const LANGS: Lang[] = ['en', 'fr'];
@@ -122,8 +124,9 @@ describe.each(TEMPLATE_NAMES.flatMap((t) => LANGS.map((lang) => [t, lang] as con
 });
 
 describe('content', () => {
-  it('uses the marker the reply extractor cuts at', () => {
-    expect(REPLY_MARKER).toBe(CUT_AT);
+  it('uses the marker the reply extractor cuts at: an answer on top of a notice is only the answer', () => {
+    const notice = render('feedback-requested', 'en').text;
+    expect(extractReply(`Firefox 128 on Windows.\n\n${notice}`)).toBe('Firefox 128 on Windows.');
   });
 
   it('writes French strings for fr', () => {

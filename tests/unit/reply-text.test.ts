@@ -2,7 +2,8 @@
 // Every fixture is written here; each expectation is the exact comment text Guichet should keep.
 import { describe, expect, it } from 'vitest';
 import { htmlToText } from '../../src/mail/html-text.ts';
-import { REPLY_MARKER, extractReply } from '../../src/mail/reply-text.ts';
+import { extractReply } from '../../src/mail/reply-text.ts';
+import { REPLY_MARKER } from '../../src/protocol/markers.ts';
 
 const QUOTE = '> Bonjour, pouvez-vous nous envoyer le journal ?\n> Merci\n';
 

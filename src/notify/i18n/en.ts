@@ -6,8 +6,9 @@
 // when the variable is set, `{{^name}}…{{/name}}` for a part shown only when it is not, and
 // `{{common.key}}` for another string of this catalogue. In a template, `{{t.key}}` reads the
 // template's own string and falls back to `common` (so `why`/`how` are overridden where needed).
-import type { Priority, Resolution, Status, TicketType } from '../../tickets/values.ts';
-import type { FallbackField, TemplateName } from '../render.ts';
+import type { Priority, Resolution, Status, TicketType } from '../../db/schema.ts';
+import type { FallbackField } from '../../tickets/notices.ts';
+import type { TemplateName } from '../template-vars.ts';
 
 interface TemplateStrings {
   subject: string;

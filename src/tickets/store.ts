@@ -1,12 +1,11 @@
-// The only code that changes a ticket. Each function runs inside the caller's transaction and does
-// the whole change: the row, the thread entry, the audit event and the notifications it causes, so
-// either all of it happens or none of it does.
-import type { Transaction } from 'kysely';
-import type { Contact, Database, Entry, EntryKind, Ticket } from '../db/schema.ts';
+// The rows of a ticket: the ticket itself, its thread entries and attachments, its watchers and its
+// audit events. Only tickets/ writes them; the verbs (change-ticket, client-mail, staff-verbs) build
+// on these functions, each inside the caller's transaction, so a change happens whole or not at all.
+import type { Contact, Entry, EntryKind, EventKind, Language, Ticket, Trx, Visibility } from '../db/schema.ts';
 import { nextTicketNumber } from './numbering.ts';
 import { DEFAULTS, type Priority, type TicketType } from './values.ts';
 
-export type Trx = Transaction<Database>;
+export type { Trx };
 
 export interface EntryInput {
   kind: EntryKind;
@@ -36,15 +35,25 @@ export interface OpenTicketInput {
   actor?: string;
   organisationId?: number | null;
   summary: string;
-  language: string;
+  language: Language;
   watchers: string[];
   first: EntryInput;
-  fields?: { type?: TicketType; priority?: Priority; visibility?: 'public' | 'private'; projectId?: number | null; productIds?: number[]; linkedTo?: number | null };
+  fields?: TicketFields;
+}
+
+/** The fields a new ticket may be given; the workflow's defaults fill the rest. */
+export interface TicketFields {
+  type?: TicketType;
+  priority?: Priority;
+  visibility?: Visibility;
+  projectId?: number | null;
+  productIds?: number[];
+  linkedTo?: number | null;
 }
 
 export async function recordEvent(
   trx: Trx,
-  e: { ticketId: number | null; actor: string; kind: string; field?: string; from?: string | null; to?: string | null },
+  e: { ticketId: number | null; actor: string; kind: EventKind; field?: string; from?: string | null; to?: string | null },
   now: Date,
 ): Promise<void> {
   await trx
@@ -121,7 +130,7 @@ export async function openTicket(trx: Trx, input: OpenTicketInput, now: Date): P
       summary: input.summary,
       reporter_id: input.reporter?.id ?? null,
       organisation_id: input.organisationId !== undefined ? input.organisationId : (input.reporter?.organisation_id ?? null),
-      visibility: input.fields?.visibility ?? 'public',
+      visibility: input.fields?.visibility ?? DEFAULTS.visibility,
       awaiting: 'staff',
       language: input.language,
       created_at: at,
@@ -141,8 +150,8 @@ export async function openTicket(trx: Trx, input: OpenTicketInput, now: Date): P
   return { ticket, entry };
 }
 
-/** A client's reply: a new entry, and the ticket now waits on staff. */
-export async function addClientReply(trx: Trx, ticket: Ticket, input: EntryInput, now: Date): Promise<Entry> {
+/** A mailed reply: a new entry, and the ticket now waits on staff. */
+export async function addMailedReply(trx: Trx, ticket: Ticket, input: EntryInput, now: Date): Promise<Entry> {
   const entry = await addEntry(trx, ticket.id, input, now);
   await trx
     .updateTable('ticket')
@@ -153,20 +162,44 @@ export async function addClientReply(trx: Trx, ticket: Ticket, input: EntryInput
   return entry;
 }
 
-/** Who may write on a ticket (DESIGN §4): the reporter, its watchers, staff, and for a public ticket the members of its organisation. */
-export async function mayWrite(trx: Trx, ticket: Ticket, sender: { contact: Contact; staffId: number | null }): Promise<boolean> {
-  if (sender.staffId !== null || sender.contact.id === ticket.reporter_id) return true;
+export async function ticketByNumber(trx: Trx, number: number): Promise<Ticket | undefined> {
+  return trx.selectFrom('ticket').selectAll().where('number', '=', number).executeTakeFirst();
+}
+
+/** The ticket a reply lands on: a duplicate forwards to the one it names (bounded, in case of a cycle). */
+export async function followDuplicates(trx: Trx, ticket: Ticket): Promise<Ticket> {
+  let current = ticket;
+  for (let hops = 0; hops < 10 && current.resolution === 'duplicate' && current.duplicate_of !== null; hops++) {
+    const next = await ticketByNumber(trx, current.duplicate_of);
+    if (!next) break;
+    current = next;
+  }
+  return current;
+}
+
+/** Who writes: a person known by address, who may not have a contact row yet. */
+export interface Writer {
+  email: string;
+  contactId: number | null;
+  organisationId: number | null;
+  state: Contact['state'];
+  staffId: number | null;
+}
+
+/** Who may write on a ticket (DESIGN §4): the reporter, its watchers, staff, and for a public ticket the active members of its organisation. */
+export async function mayWrite(trx: Trx, ticket: Ticket, writer: Writer): Promise<boolean> {
+  if (writer.staffId !== null || (writer.contactId !== null && writer.contactId === ticket.reporter_id)) return true;
   const watcher = await trx
     .selectFrom('ticket_watcher')
     .select('email')
     .where('ticket_id', '=', ticket.id)
-    .where('email', '=', sender.contact.email)
+    .where('email', '=', writer.email)
     .executeTakeFirst();
   if (watcher) return true;
   return (
     ticket.visibility === 'public' &&
     ticket.organisation_id !== null &&
-    sender.contact.organisation_id === ticket.organisation_id &&
-    sender.contact.state === 'active'
+    writer.organisationId === ticket.organisation_id &&
+    writer.state === 'active'
   );
 }

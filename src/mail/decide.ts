@@ -1,0 +1,73 @@
+// Stage "decide": what to do with one inbound message, as a pure function of what the earlier
+// stages found out (classification, sender, route). One disposition per message, each carried out
+// by one small handler (handlers/), the way Action Mailbox routes a mail to one mailbox. Every rule
+// of who may do what by mail is here, in order, and tested by a table (tests/unit/decide.test.ts).
+import type { Sender } from '../accounts/identify.ts';
+import type { Status } from '../db/schema.ts';
+import type { Classification } from './classify.ts';
+
+export interface Facts {
+  /** The sender's address, lower-cased; null when the mail names none. */
+  from: string | null;
+  classification: Classification;
+  /** The body answers "which project?" for a held message, and that message can still be released. */
+  projectAnswer: { key: string; inboundId: number; releasable: boolean } | null;
+}
+
+/** The route (route.ts) with what deciding needs of the ticket it names. */
+export type RouteFacts =
+  | { kind: 'new'; unknownTag: number | null }
+  | {
+      kind: 'reply';
+      /** The ticket the mail names. */
+      number: number;
+      /** Where a reply lands: the ticket a duplicate forwards to, else the same. */
+      target: { number: number; status: Status };
+      /** Whether the sender may write on the named ticket (reporter, watcher, organisation, staff). */
+      mayWrite: boolean;
+    };
+
+export interface DecideSettings {
+  supportAddresses: string[];
+  replyToClosed: 'new_ticket' | 'reopen';
+}
+
+export type Disposition =
+  | { kind: 'quarantine'; reason: string; ticketNumber: number | null }
+  | { kind: 'ignore'; reason: string }
+  /** Auto-reply, bounce or list mail: never answered; logged on the ticket it names. */
+  | { kind: 'automatic'; ticketNumber: number | null }
+  /** Held, never dropped: validating the contact replays it. `tell` once that the account waits. */
+  | { kind: 'hold'; reason: string; tell: boolean }
+  | { kind: 'reply'; ticketNumber: number; as: 'client' | 'staff'; reopen: boolean }
+  /** Releases the held message onto the chosen project. */
+  | { kind: 'project-answer'; key: string; inboundId: number }
+  | { kind: 'new-ticket'; linkedTo: number | null; unknownTag: number | null };
+
+export function decide(facts: Facts, sender: Sender | null, route: RouteFacts, settings: DecideSettings): Disposition {
+  if (!facts.from || !sender) return { kind: 'quarantine', reason: 'no sender address', ticketNumber: null };
+  if (settings.supportAddresses.includes(facts.from)) return { kind: 'ignore', reason: 'sent from the support address itself (loop guard)' };
+  if (facts.classification.kind !== 'human') return { kind: 'automatic', ticketNumber: route.kind === 'reply' ? route.number : null };
+
+  const staff = sender.staffId !== null;
+  let linkedTo: number | null = null;
+  if (route.kind === 'reply') {
+    if (sender.state === 'blocked' || !route.mayWrite) {
+      return { kind: 'quarantine', reason: `sender ${facts.from} may not write on ticket #${route.number}`, ticketNumber: route.number };
+    }
+    const closed = route.target.status === 'closed';
+    if (staff || !closed) return { kind: 'reply', ticketNumber: route.target.number, as: staff ? 'staff' : 'client', reopen: false };
+    if (settings.replyToClosed === 'reopen') return { kind: 'reply', ticketNumber: route.target.number, as: 'client', reopen: true };
+    // A reply to a closed ticket starts a new one that points back at it.
+    linkedTo = route.target.number;
+  }
+
+  if (!staff && sender.state !== 'active') {
+    const pending = sender.state === 'pending';
+    return { kind: 'hold', reason: pending ? 'awaiting account validation' : `contact ${sender.state}`, tell: pending && !sender.contact?.notified_at };
+  }
+  if (route.kind === 'new' && facts.projectAnswer?.releasable) {
+    return { kind: 'project-answer', key: facts.projectAnswer.key, inboundId: facts.projectAnswer.inboundId };
+  }
+  return { kind: 'new-ticket', linkedTo, unknownTag: route.kind === 'new' ? route.unknownTag : null };
+}

@@ -1,0 +1,97 @@
+// Disposition "new ticket": reads the fields the client set by pseudo-headers, finds the project
+// (the address it was sent to, a plus address, a `Project:` line, the organisation's only project,
+// or the one the client chose when asked), then opens the ticket, acknowledged with any value that
+// fell back to its default. With several projects and nothing saying which, the client is asked
+// and the message waits, held, for the answer (project-answer.ts).
+import type { Contact, Trx } from '../../db/schema.ts';
+import { isOurAddress, plusKey } from '../../protocol/addresses.ts';
+import { openFromMail } from '../../tickets/client-mail.ts';
+import type { Fallback } from '../../tickets/notices.ts';
+import { awaitingProject } from '../inbound.ts';
+import { extractPseudoHeaders } from '../pseudo-headers.ts';
+import { extractReply } from '../reply-text.ts';
+import { admit, entryOf, type Handler, type Handling } from './context.ts';
+
+interface ProjectFound {
+  id: number | null;
+  choices: Array<{ key: string; name: string }>;
+}
+
+async function findProject(h: Handling, contact: Contact, named: string | undefined): Promise<ProjectFound> {
+  const { trx, message } = h;
+  if (message.inbound.project_id) return { id: message.inbound.project_id, choices: [] };
+  const recipients = [...message.mail.to, ...message.mail.cc].map((a) => a.address);
+  const byAddress = await trx.selectFrom('project_address').select('project_id').where('address', 'in', recipients.length ? recipients : ['']).executeTakeFirst();
+  if (byAddress) return { id: byAddress.project_id, choices: [] };
+  const key = plusKey(recipients, h.settings.supportAddresses) ?? named;
+  if (key) {
+    const project = await trx
+      .selectFrom('project')
+      .select('id')
+      .where((eb) => eb.or([eb(eb.fn('lower', ['key']), '=', key.toLowerCase()), eb(eb.fn('lower', ['name']), '=', key.toLowerCase())]))
+      .executeTakeFirst();
+    if (project) return { id: project.id, choices: [] };
+  }
+  // The organisation's projects, or every project for a contact of no organisation.
+  const orgId = contact.organisation_id;
+  const candidates = await trx
+    .selectFrom('project')
+    .select(['project.id', 'project.key', 'project.name'])
+    .$if(orgId !== null, (q) => q.innerJoin('organisation_project', 'organisation_project.project_id', 'project.id').where('organisation_project.organisation_id', '=', orgId!))
+    .orderBy('project.key')
+    .execute();
+  if (candidates.length === 1) return { id: candidates[0]!.id, choices: [] };
+  return { id: null, choices: candidates };
+}
+
+async function productsOf(trx: Trx, projectId: number | null, named: string[], fallbacks: Fallback[]): Promise<number[]> {
+  if (!named.length) return [];
+  const rows = projectId === null ? [] : await trx.selectFrom('product').select(['id', 'name']).where('project_id', '=', projectId).execute();
+  const wanted = named.map((p) => p.toLowerCase());
+  for (const given of named) {
+    if (!rows.some((r) => r.name.toLowerCase() === given.toLowerCase())) fallbacks.push({ field: 'products', given, used: '—' });
+  }
+  return rows.filter((r) => wanted.includes(r.name.toLowerCase())).map((r) => r.id);
+}
+
+const DEFAULT_USED = { type: 'assistance', priority: 'minor', visibility: 'public', project: '—', products: '—' } as const;
+
+export const newTicket: Handler<{ linkedTo: number | null; unknownTag: number | null }> = async (h, d) => {
+  const contact = await admit(h);
+  const { message, trx, now } = h;
+  const mail = message.mail;
+  // A follow-up of a closed ticket keeps only the new text; a first mail keeps all of it.
+  const bodyText = d.linkedTo !== null ? (message.replyText ?? extractReply(message.bodyText)) : message.bodyText.trim();
+  const pseudo = extractPseudoHeaders(bodyText, { allowMaintenance: h.sender!.staffId !== null });
+  const fallbacks: Fallback[] = pseudo.unknown.map((u) => ({ field: u.field, given: u.given, used: DEFAULT_USED[u.field] }));
+
+  const project = await findProject(h, contact, pseudo.fields.project);
+  if (project.id === null && project.choices.length > 1) {
+    await h.notices.projectQuestion(trx, contact, { summary: h.summary, choices: project.choices, inboundId: message.inbound.id, answering: mail.messageId }, now);
+    return awaitingProject(contact.id);
+  }
+  if (project.id === null && pseudo.fields.project) fallbacks.push({ field: 'project', given: pseudo.fields.project, used: '—' });
+  const productIds = await productsOf(trx, project.id, pseudo.fields.products ?? [], fallbacks);
+
+  const from = mail.from!.address;
+  const watchers = [...mail.to, ...mail.cc].map((a) => a.address).filter((a) => a !== from && !isOurAddress(a, h.settings.supportAddresses));
+  const { ticket, entry } = await openFromMail(trx, h.notices, {
+    reporter: contact,
+    summary: h.summary,
+    entry: entryOf(h, contact, pseudo.body),
+    watchers,
+    fields: { type: pseudo.fields.type, priority: pseudo.fields.priority, visibility: pseudo.fields.visibility, projectId: project.id, productIds, linkedTo: d.linkedTo },
+    language: contact.language ?? h.settings.defaultLanguage,
+    answering: mail.messageId,
+    unknownTag: d.unknownTag,
+    fallbacks,
+  }, now);
+  return {
+    state: 'processed',
+    outcome: d.linkedTo !== null ? `ticket (follows closed #${d.linkedTo})` : 'ticket',
+    ticketNumber: ticket.number,
+    ticketId: ticket.id,
+    entryId: entry.id,
+    contactId: contact.id,
+  };
+};

@@ -1,0 +1,85 @@
+// The disposition of every kind of inbound message, as a table: who wrote (nobody, ourselves, a
+// machine, staff, an active / pending / refused / blocked contact), where it goes (a new request, a
+// reply on an open, closed or duplicate ticket the sender may or may not write on) and the settings.
+import { describe, expect, it } from 'vitest';
+import type { Sender } from '../../src/accounts/identify.ts';
+import type { ContactState } from '../../src/db/schema.ts';
+import { decide, type DecideSettings, type Disposition, type Facts, type RouteFacts } from '../../src/mail/decide.ts';
+
+const human: Facts['classification'] = { kind: 'human' };
+const facts = (over: Partial<Facts> = {}): Facts => ({ from: 'ada@client.test', classification: human, projectAnswer: null, ...over });
+const sender = (state: ContactState, over: { staff?: boolean; notified?: boolean; known?: boolean } = {}): Sender => ({
+  email: 'ada@client.test', name: 'Ada', staffId: over.staff ? 3 : null, state, organisationId: null,
+  contact: over.known === false ? null : ({ id: 7, state, notified_at: over.notified ? '2026-01-01T00:00:00Z' : null } as Sender['contact']),
+});
+const fresh: RouteFacts = { kind: 'new', unknownTag: null };
+const onTicket = (status: 'new' | 'feedback' | 'resolved' | 'closed', mayWrite = true, target = 12): RouteFacts =>
+  ({ kind: 'reply', number: 12, target: { number: target, status }, mayWrite });
+const settings: DecideSettings = { supportAddresses: ['support@help.test'], replyToClosed: 'new_ticket' };
+const reopening: DecideSettings = { ...settings, replyToClosed: 'reopen' };
+
+const cases: Array<[string, Facts, Sender | null, RouteFacts, DecideSettings, Disposition]> = [
+  ['mail naming no sender is quarantined', facts({ from: null }), null, fresh, settings,
+    { kind: 'quarantine', reason: 'no sender address', ticketNumber: null }],
+  ['our own address coming back is ignored', facts({ from: 'support@help.test' }), sender('active'), onTicket('new'), settings,
+    { kind: 'ignore', reason: 'sent from the support address itself (loop guard)' }],
+  ['an auto-reply on a ticket is automatic, logged on the ticket', facts({ classification: { kind: 'auto_reply', reason: 'Auto-Submitted' } }), sender('active'), onTicket('new'), settings,
+    { kind: 'automatic', ticketNumber: 12 }],
+  ['a bounce of nothing we know is automatic, on no ticket', facts({ classification: { kind: 'bounce', reason: 'failed', status: '5.1.1' } }), sender('pending', { known: false }), fresh, settings,
+    { kind: 'automatic', ticketNumber: null }],
+  ['automatic mail from a blocked contact is still only automatic', facts({ classification: { kind: 'bulk', reason: 'List-Id' } }), sender('blocked'), fresh, settings,
+    { kind: 'automatic', ticketNumber: null }],
+  ['a new request from an active contact opens a ticket', facts(), sender('active'), fresh, settings,
+    { kind: 'new-ticket', linkedTo: null, unknownTag: null }],
+  ['a tag naming no ticket opens one and says so', facts(), sender('active'), { kind: 'new', unknownTag: 99 }, settings,
+    { kind: 'new-ticket', linkedTo: null, unknownTag: 99 }],
+  ['a first mail from a pending contact is held and they are told', facts(), sender('pending', { known: false }), fresh, settings,
+    { kind: 'hold', reason: 'awaiting account validation', tell: true }],
+  ['a later mail from a pending contact is held silently', facts(), sender('pending', { notified: true }), fresh, settings,
+    { kind: 'hold', reason: 'awaiting account validation', tell: false }],
+  ['a refused contact is held silently', facts(), sender('refused'), fresh, settings,
+    { kind: 'hold', reason: 'contact refused', tell: false }],
+  ['a blocked contact is held silently', facts(), sender('blocked'), fresh, settings,
+    { kind: 'hold', reason: 'contact blocked', tell: false }],
+  ['staff writing a new request open a ticket, whatever their contact state', facts(), sender('pending', { staff: true }), fresh, settings,
+    { kind: 'new-ticket', linkedTo: null, unknownTag: null }],
+  ['a client reply on an open ticket is a reply', facts(), sender('active'), onTicket('feedback'), settings,
+    { kind: 'reply', ticketNumber: 12, as: 'client', reopen: false }],
+  ['a reply lands on the ticket a duplicate names', facts(), sender('active'), onTicket('new', true, 4), settings,
+    { kind: 'reply', ticketNumber: 4, as: 'client', reopen: false }],
+  ['a stranger on a ticket is quarantined', facts(), sender('active'), onTicket('new', false), settings,
+    { kind: 'quarantine', reason: 'sender ada@client.test may not write on ticket #12', ticketNumber: 12 }],
+  ['a blocked contact on their own ticket is quarantined', facts(), sender('blocked'), onTicket('new', true), settings,
+    { kind: 'quarantine', reason: 'sender ada@client.test may not write on ticket #12', ticketNumber: 12 }],
+  ['a pending watcher may answer on a ticket', facts(), sender('pending', { notified: true }), onTicket('resolved'), settings,
+    { kind: 'reply', ticketNumber: 12, as: 'client', reopen: false }],
+  ['a client reply to a closed ticket opens a new one linked to it', facts(), sender('active'), onTicket('closed'), settings,
+    { kind: 'new-ticket', linkedTo: 12, unknownTag: null }],
+  ['… or reopens it, by config', facts(), sender('active'), onTicket('closed'), reopening,
+    { kind: 'reply', ticketNumber: 12, as: 'client', reopen: true }],
+  ['a pending contact replying to a closed ticket is held', facts(), sender('pending', { notified: true }), onTicket('closed'), settings,
+    { kind: 'hold', reason: 'awaiting account validation', tell: false }],
+  ['staff replying to a closed ticket write on it', facts(), sender('active', { staff: true }), onTicket('closed'), settings,
+    { kind: 'reply', ticketNumber: 12, as: 'staff', reopen: false }],
+  ['staff write on any ticket as staff', facts(), sender('active', { staff: true }), onTicket('new'), settings,
+    { kind: 'reply', ticketNumber: 12, as: 'staff', reopen: false }],
+  ['the answer to "which project?" releases the held message', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true } }), sender('active'), fresh, settings,
+    { kind: 'project-answer', key: 'SHOP', inboundId: 5 }],
+  ['a project answer with nothing left to release is a new request', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: false } }), sender('active'), fresh, settings,
+    { kind: 'new-ticket', linkedTo: null, unknownTag: null }],
+  ['a project marker quoted in a reply stays a reply', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true } }), sender('active'), onTicket('new'), settings,
+    { kind: 'reply', ticketNumber: 12, as: 'client', reopen: false }],
+  ['a pending contact answering "which project?" is held first', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true } }), sender('pending', { notified: true }), fresh, settings,
+    { kind: 'hold', reason: 'awaiting account validation', tell: false }],
+];
+
+describe('decide', () => {
+  it.each(cases)('%s', (_name, f, s, route, config, expected) => {
+    expect(decide(f, s, route, config)).toEqual(expected);
+  });
+
+  it('covers every disposition', () => {
+    const kinds = new Set(cases.map((c) => c[5].kind));
+    expect([...kinds].sort()).toEqual(['automatic', 'hold', 'ignore', 'new-ticket', 'project-answer', 'quarantine', 'reply']);
+  });
+});
