@@ -148,6 +148,12 @@ export type Config = Omit<FileConfig, 'smtp' | 'admin' | 'smtpIntake' | 'imap' |
   configPath: string | null;
 };
 
+function sendingOf(smtp: FileConfig['smtp'], captureDir: string | null): Sending {
+  if (captureDir) return { kind: 'capture', dir: captureDir };
+  if (smtp) return { kind: 'smtp', url: smtp.url, tlsRejectUnauthorized: smtp.tlsRejectUnauthorized };
+  throw new Error('unreachable: the schema requires smtp.url or outbox.captureDir');
+}
+
 function toConfig(c: FileConfig, meta: { demo: boolean; configPath: string | null }): Config {
   const { smtp, outbox: { captureDir, ...outbox }, imap, admin, smtpIntake, ...rest } = c;
   return {
@@ -155,8 +161,7 @@ function toConfig(c: FileConfig, meta: { demo: boolean; configPath: string | nul
     admin: { listen: toListen(admin.listen), apiToken: admin.apiToken },
     smtpIntake: smtpIntake && { listen: toListen(smtpIntake.listen) },
     imap: imap && { ...imap, markAs: imap.markAs === 'seen' ? { kind: 'seen' } : { kind: 'move', folder: imap.markAs.move } },
-    // superRefine guarantees exactly one of the two.
-    sending: captureDir ? { kind: 'capture', dir: captureDir } : { kind: 'smtp', url: smtp!.url, tlsRejectUnauthorized: smtp!.tlsRejectUnauthorized },
+    sending: sendingOf(smtp, captureDir),
     outbox,
     ...meta,
   };

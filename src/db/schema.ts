@@ -154,6 +154,16 @@ export interface EntryTable {
   created_at: Timestamp;
 }
 
+/** An attachment whose bytes are on disk (content-addressed by sha256), before its row is written. */
+export interface StoredAttachment {
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  contentId: string | null;
+  inline: boolean;
+}
+
 export interface AttachmentTable {
   id: Generated<number>;
   entry_id: number;

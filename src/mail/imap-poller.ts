@@ -10,6 +10,7 @@
 import { ImapFlow } from 'imapflow';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Log } from '../log.ts';
+import { parseImapUrl, toSequenceSet } from './imap-syntax.ts';
 
 export interface FetchedMessage {
   raw: Buffer;
@@ -70,30 +71,6 @@ export interface ImapPoller {
 const AUTO_IDLE_MS = 300;
 /** How long stop() waits for a running round before closing the connection under it. */
 const STOP_GRACE_MS = 2000;
-
-export function parseImapUrl(url: string) {
-  const u = new URL(url);
-  if (u.protocol !== 'imap:' && u.protocol !== 'imaps:') throw new Error(`not an IMAP URL: ${u.protocol}`);
-  const secure = u.protocol === 'imaps:';
-  return {
-    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: u.port ? Number(u.port) : secure ? 993 : 143,
-    secure,
-    user: decodeURIComponent(u.username),
-    pass: decodeURIComponent(u.password),
-    mailbox: decodeURIComponent(u.pathname.replace(/^\//, '')) || 'INBOX',
-  };
-}
-
-/** `[1,2,3,7]` → `1:3,7`, so a chunk of 200 UIDs stays a short command. */
-export function toSequenceSet(uids: number[]): string {
-  const parts: string[] = [];
-  for (let i = 0, j = 0; i < uids.length; i = ++j) {
-    while (j + 1 < uids.length && uids[j + 1] === uids[j]! + 1) j++;
-    parts.push(i === j ? `${uids[i]}` : `${uids[i]}:${uids[j]}`);
-  }
-  return parts.join(',');
-}
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const ignore = () => {};

@@ -1,5 +1,6 @@
 // The typed values that flow between the intake stages. Every stage after `parse` works on these,
 // never on mailparser's objects, so the decisions (classify, route, reply extraction) stay pure.
+import type { StoredAttachment } from '../db/schema.ts';
 
 export interface Address {
   /** Lower-cased address, the identity of a contact. */
@@ -7,14 +8,8 @@ export interface Address {
   name: string;
 }
 
-export interface AttachmentMeta {
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  contentId: string | null;
-  inline: boolean;
-}
+/** What the intake knows of an attachment once its bytes are stored. */
+export type AttachmentMeta = StoredAttachment;
 
 export interface InboundAttachment extends AttachmentMeta {
   content: Buffer;

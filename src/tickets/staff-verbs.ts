@@ -122,7 +122,7 @@ export async function changeFields(
   if (input.duplicateOf !== undefined) changes.push({ kind: 'duplicate', of: input.duplicateOf });
   if (input.resolution && input.resolution !== 'duplicate') changes.push({ kind: 'resolve', resolution: input.resolution });
   if (input.status) changes.push({ kind: 'status', to: input.status });
-  const evaluated = await setEvaluation(trx, actor, ticket, input, now);
+  const evaluated = await evaluate(trx, actor, ticket, input, now);
   if (!changes.length && !evaluated.changed) return refuse('invalid', 'nothing to change');
   ticket = evaluated.ticket;
   for (const change of changes) {
@@ -133,8 +133,17 @@ export async function changeFields(
   return { ok: true, ticket };
 }
 
-/** Writes the evaluation fields that differ, with an event each; mails nothing. */
-async function setEvaluation(trx: Trx, actor: StaffActor, ticket: Ticket, input: Evaluation, now: Date): Promise<{ ticket: Ticket; changed: boolean }> {
+/** Sets the seed's evaluation (urgency, impact, cost estimate) alone: internal to staff, mails nothing. */
+export async function setEvaluation(
+  trx: Trx, actor: StaffActor, number: number, input: Evaluation, now: Date,
+): Promise<VerbResult<{ ticket: Ticket; changed: boolean }>> {
+  const found = await load(trx, number);
+  if (!found.ok) return found;
+  return { ok: true, ...(await evaluate(trx, actor, found.ticket, input, now)) };
+}
+
+/** Writes the evaluation fields that differ, with an event each. */
+async function evaluate(trx: Trx, actor: StaffActor, ticket: Ticket, input: Evaluation, now: Date): Promise<{ ticket: Ticket; changed: boolean }> {
   const fields = (['urgency', 'impact', 'cost_estimate'] as const).filter((k) => input[k] !== undefined && input[k] !== ticket[k]);
   if (!fields.length) return { ticket, changed: false };
   const updated = await trx

@@ -1,7 +1,7 @@
 // The rows of a ticket: the ticket itself, its thread entries and attachments, its watchers and its
 // audit events. Only tickets/ writes them; the verbs (change-ticket, client-mail, staff-verbs) build
 // on these functions, each inside the caller's transaction, so a change happens whole or not at all.
-import type { Contact, Entry, EntryKind, EventKind, Language, Ticket, Trx, Visibility } from '../db/schema.ts';
+import type { Contact, Entry, EntryKind, EventKind, Language, StoredAttachment, Ticket, Trx, Visibility } from '../db/schema.ts';
 import { nextTicketNumber } from './numbering.ts';
 import { DEFAULTS, type Priority, type TicketType } from './values.ts';
 
@@ -20,14 +20,7 @@ export interface EntryInput {
   attachments: AttachmentInput[];
 }
 
-export interface AttachmentInput {
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  contentId: string | null;
-  inline: boolean;
-}
+export type AttachmentInput = StoredAttachment;
 
 export interface OpenTicketInput {
   reporter: Contact | null;

@@ -1,6 +1,6 @@
-// The ticket workflow of DESIGN §3 as pure data and functions: no I/O, so the ticket service can
-// check a change, write its events and queue its notification in one transaction, and the README
-// can render the same table it runs on.
+// The ticket workflow of DESIGN §3 as pure data and functions: no I/O, so changeTicket can check a
+// change, write its events and announce its notice in one transaction, and the README can render
+// the same table it runs on.
 import type { Awaiting, Priority, Resolution, Status, TicketType } from '../db/schema.ts';
 
 export type { Awaiting };
