@@ -2,7 +2,7 @@
 // on refusal), and a verb's refusal into its status (404 unknown, 422 invalid, 409 the workflow said no).
 import { HTTPException } from 'hono/http-exception';
 import type { z } from 'zod';
-import type { Refusal } from '../tickets/staff-verbs.ts';
+import type { VerbResult } from '../tickets/staff-verbs.ts';
 
 export async function body<T>(schema: z.ZodType<T>, req: { json(): Promise<unknown> }): Promise<T> {
   let raw: unknown;
@@ -25,7 +25,7 @@ export function parsed<T>(schema: z.ZodType<T>, raw: unknown): T {
 const STATUS = { not_found: 404, invalid: 422, refused: 409 } as const;
 
 /** The verb's value, or its refusal as an HTTP error. */
-export function accepted<T extends { ok: boolean }>(result: T | Refusal): Exclude<T, Refusal> {
-  if (!result.ok) throw new HTTPException(STATUS[(result as Refusal).code], { message: (result as Refusal).reason });
-  return result as Exclude<T, Refusal>;
+export function accepted<T>(result: VerbResult<T>): { ok: true } & T {
+  if (!result.ok) throw new HTTPException(STATUS[result.code], { message: result.reason });
+  return result;
 }

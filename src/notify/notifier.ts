@@ -39,6 +39,10 @@ export function ticketVars(ticket: Ticket, contact?: Pick<Contact, 'name'>): Tic
   return { number: ticket.number, summary: ticket.summary, status: ticket.status, priority: ticket.priority, contactName: contact?.name || undefined };
 }
 
+/** What a workflow change's notice is composed from. */
+interface ChangeContext { trx: Trx; before: Ticket; after: Ticket; message: string | undefined }
+type NoticeVars<T extends TemplateName> = Omit<TemplateVars[T], keyof TicketVars>;
+
 /** Every notice Guichet sends: the ports of tickets/ and accounts/, and the intake's own. */
 export type Notifier = TicketNotices & AccountNotices & ReturnType<typeof createNotifier>;
 
@@ -145,40 +149,36 @@ export function createNotifier(opts: NotifierOptions) {
     }, now);
   }
 
-  /** The variables of the notice a workflow change sends, beyond the ticket's summary box. */
-  async function changeVars(trx: Trx, before: Ticket, after: Ticket, notice: NotificationEvent, message: string | undefined) {
-    switch (notice) {
-      case 'feedback-requested':
-        return { message: message ?? '' };
-      case 'ticket-assigned': {
-        const assignee = after.assignee_id
-          ? await trx.selectFrom('staff').select('name').where('id', '=', after.assignee_id).executeTakeFirst()
-          : undefined;
-        return { message, assigneeName: assignee?.name };
-      }
-      case 'ticket-resolved': {
-        // The links prefill a reply whose marker carries this resolution's token.
-        const subject = `Re: ${subjectOf(after)}`;
-        const link = (action: 'confirm' | 'still-broken') =>
-          mailtoUrl(opts.supportAddress, { subject, body: actionMarker(action, after.number, after.action_token!) });
-        return { message, resolution: after.resolution, autoCloseDays: opts.autoCloseDays, confirmMailto: link('confirm'), reopenMailto: link('still-broken') };
-      }
-      case 'ticket-closed':
-        return { message, resolution: after.resolution };
-      case 'auto-closed':
-        return { resolution: after.resolution, days: opts.autoCloseDays };
-      case 'ticket-duplicate': {
-        const target = await trx.selectFrom('ticket').select('summary').where('number', '=', after.duplicate_of!).executeTakeFirst();
-        return { message, duplicateOf: after.duplicate_of!, duplicateOfSummary: target?.summary ?? '' };
-      }
-      case 'priority-changed':
-        return { message, previousPriority: before.priority };
-      case 'type-changed':
-        return { message, type: after.type, previousType: before.type };
-      case 'ticket-confirmed':
-      case 'ticket-reopened':
-        return { message };
-    }
+  /** The variables of each notice a workflow change sends, beyond the ticket's summary box. */
+  const changeVars: { [K in NotificationEvent]: (c: ChangeContext) => Promise<NoticeVars<K>> | NoticeVars<K> } = {
+    'feedback-requested': ({ message }) => ({ message: message ?? '' }),
+    'ticket-assigned': async ({ trx, after, message }) => {
+      const assignee = after.assignee_id
+        ? await trx.selectFrom('staff').select('name').where('id', '=', after.assignee_id).executeTakeFirst()
+        : undefined;
+      return { message, assigneeName: assignee?.name };
+    },
+    'ticket-resolved': ({ after, message }) => {
+      // The links prefill a reply whose marker carries this resolution's token.
+      const subject = `Re: ${subjectOf(after)}`;
+      const link = (action: 'confirm' | 'still-broken') =>
+        mailtoUrl(opts.supportAddress, { subject, body: actionMarker(action, after.number, after.action_token!) });
+      return { message, resolution: after.resolution, autoCloseDays: opts.autoCloseDays, confirmMailto: link('confirm'), reopenMailto: link('still-broken') };
+    },
+    'ticket-closed': ({ after, message }) => ({ message, resolution: after.resolution }),
+    'auto-closed': ({ after }) => ({ resolution: after.resolution, days: opts.autoCloseDays }),
+    'ticket-duplicate': async ({ trx, after, message }) => {
+      const target = await trx.selectFrom('ticket').select('summary').where('number', '=', after.duplicate_of!).executeTakeFirst();
+      return { message, duplicateOf: after.duplicate_of!, duplicateOfSummary: target?.summary ?? '' };
+    },
+    'priority-changed': ({ before, message }) => ({ message, previousPriority: before.priority }),
+    'type-changed': ({ before, after, message }) => ({ message, type: after.type, previousType: before.type }),
+    'ticket-confirmed': ({ message }) => ({ message }),
+    'ticket-reopened': ({ message }) => ({ message }),
+  };
+
+  async function announceChange<K extends NotificationEvent>(trx: Trx, notice: K, c: Omit<ChangeContext, 'trx'>, now: Date): Promise<void> {
+    await toAudience(trx, c.after, notice, await changeVars[notice]({ trx, ...c }), now);
   }
 
   return {
@@ -198,8 +198,7 @@ export function createNotifier(opts: NotifierOptions) {
     },
 
     async changed(trx, e, now) {
-      const vars = await changeVars(trx, e.before, e.after, e.notice, e.message);
-      await toAudience(trx, e.after, e.notice, vars as never, now);
+      await announceChange(trx, e.notice, { before: e.before, after: e.after, message: e.message }, now);
     },
 
     async staffReplied(trx, e, now) {
