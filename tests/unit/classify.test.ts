@@ -42,6 +42,13 @@ const cases: { name: string; mail: Mail; returnPath?: string | null; kind: Class
   { name: 'en subject about an office policy', mail: mail({ subject: 'Re: Out of office policy question' }), kind: 'human' },
   { name: 'a person forwarding a bounce they received', mail: mail({ subject: 'Fwd: Undelivered Mail Returned to Sender', text: `Can you help?\n\n${DSN_TEXT}` }), kind: 'human' },
   { name: 'SES-like JSON pasted by a person', mail: mail({ text: 'We got {"notificationType":"Bounce"} what is it?' }), kind: 'human' },
+  // Subjects that used to mean "auto-reply" on their own (changed: a subject alone is not evidence).
+  { name: 'fr Absence subject alone (no longer an auto-reply: no header says so)', mail: mail({ subject: 'Absence : retour le 12 mars' }), kind: 'human' },
+  { name: 'Lotus-style subject alone (no longer an auto-reply: no header says so)', mail: mail({ subject: 'Ann Client is out of the office.' }), kind: 'human' },
+  { name: 'Outlook OOF subject with only X-Auto-Response-Suppress (set on human mail too)', mail: withHeaders({ 'x-auto-response-suppress': 'All' }, { subject: 'Automatic reply: [#12] Export fails' }), kind: 'human' },
+  // Weak headers alone do not make an auto-reply either.
+  { name: 'X-MS-Exchange-Inbox-Rules-Loop alone (a rule forwarding a person\'s mail)', mail: withHeaders({ 'x-ms-exchange-inbox-rules-loop': 'ann@client.example' }), kind: 'human' },
+  { name: 'a no-reply sender with an ordinary subject', mail: mail({ from: { address: 'no-reply@client.example', name: '' } }), kind: 'human' },
 
   // Auto-replies.
   { name: 'Auto-Submitted: auto-replied', mail: withHeaders({ 'auto-submitted': 'auto-replied' }), kind: 'auto_reply', reason: /auto-replied/ },
@@ -49,13 +56,17 @@ const cases: { name: string; mail: Mail; returnPath?: string | null; kind: Class
   { name: 'X-Autoreply', mail: withHeaders({ 'x-autoreply': 'yes' }), kind: 'auto_reply', reason: /x-autoreply/ },
   { name: 'X-Autorespond', mail: withHeaders({ 'x-autorespond': 'Vacation' }), kind: 'auto_reply', reason: /x-autorespond/ },
   { name: 'Precedence: auto_reply', mail: withHeaders({ precedence: 'auto_reply' }), kind: 'auto_reply' },
-  { name: 'en Out of Office subject', mail: mail({ subject: 'Out of Office: Re: [#12] Export fails' }), kind: 'auto_reply', reason: /vacation/ },
-  { name: 'en Automatic reply subject', mail: mail({ subject: 'Automatic reply: [#12] Export fails' }), kind: 'auto_reply' },
-  { name: 'fr Réponse automatique subject', mail: mail({ subject: 'Réponse automatique : [#12] Export' }), kind: 'auto_reply' },
-  { name: 'fr Absence subject', mail: mail({ subject: 'Absence : retour le 12 mars' }), kind: 'auto_reply' },
-  { name: 'de Abwesenheitsnotiz subject', mail: mail({ subject: 'Abwesenheitsnotiz: [#12] Export' }), kind: 'auto_reply' },
-  { name: 'Autoreply subject behind Re:', mail: mail({ subject: 'RE: Autoreply' }), kind: 'auto_reply' },
-  { name: 'Lotus-style subject', mail: mail({ subject: 'Ann Client is out of the office.' }), kind: 'auto_reply' },
+  { name: 'X-Autoresponder', mail: withHeaders({ 'x-autoresponder': 'true' }), kind: 'auto_reply', reason: /x-autoresponder/ },
+  { name: 'iCloud vacation: X-Apple-Action, no Auto-Submitted', mail: withHeaders({ 'x-apple-action': 'VACATION' }, { subject: 'Auto reply: Export fails' }), kind: 'auto_reply', reason: /x-apple-action/ },
+  // A subject alone used to be enough; it no longer is (people write such subjects too): these
+  // responders' subjects now need a header, and the same subjects bare are a person (below).
+  { name: 'en Out of Office subject with Auto-Submitted', mail: withHeaders({ 'auto-submitted': 'auto-replied' }, { subject: 'Out of Office: Re: [#12] Export fails' }), kind: 'auto_reply', reason: /auto-replied/ },
+  { name: 'en Automatic reply subject with an empty Return-Path (Exchange)', mail: withHeaders({ 'return-path': '', 'x-auto-response-suppress': 'All' }, { subject: 'Automatic reply: [#12] Export fails' }), kind: 'auto_reply', reason: /vacation subject and empty return path/ },
+  { name: 'en Automatic reply subject with X-MS-Exchange-Inbox-Rules-Loop', mail: withHeaders({ 'x-ms-exchange-inbox-rules-loop': 'ann@client.example' }, { subject: 'Automatic reply: [#12] Export fails' }), kind: 'auto_reply', reason: /inbox-rules-loop/ },
+  { name: 'fr Réponse automatique subject with Precedence: junk', mail: withHeaders({ precedence: 'junk' }, { subject: 'Réponse automatique : [#12] Export' }), kind: 'auto_reply', reason: /precedence: junk/ },
+  { name: 'de Abwesenheitsnotiz subject from a no-reply sender', mail: mail({ from: { address: 'noreply@client.example', name: '' }, subject: 'Abwesenheitsnotiz: [#12] Export' }), kind: 'auto_reply', reason: /noreply/ },
+  { name: 'Autoreply subject behind Re: with List-Id', mail: withHeaders({ 'list-id': '<users.lists.example.org>' }, { subject: 'RE: Autoreply' }), kind: 'auto_reply', reason: /list-id/ },
+  { name: 'Lotus-style subject with Auto-Submitted', mail: withHeaders({ 'auto-submitted': 'auto-generated' }, { subject: 'Ann Client is out of the office.' }), kind: 'auto_reply' },
   { name: 'RFC 3834 responder with an empty Return-Path', mail: withHeaders({ 'auto-submitted': 'auto-replied', 'return-path': '' }), kind: 'auto_reply' },
   { name: 'vacation subject with an empty envelope sender', mail: mail({ subject: 'Automatic reply: hello' }), returnPath: '<>', kind: 'auto_reply' },
   { name: 'read receipt', mail: withHeaders({ 'content-type': 'multipart/report; report-type=disposition-notification; boundary=x' }), kind: 'auto_reply', reason: /receipt/ },
@@ -80,6 +91,81 @@ const cases: { name: string; mail: Mail; returnPath?: string | null; kind: Class
   { name: 'List-Id', mail: withHeaders({ 'list-id': '<users.lists.example.org>' }), kind: 'bulk', reason: /list-id/ },
   { name: 'List-Unsubscribe', mail: withHeaders({ 'list-unsubscribe': '<mailto:unsubscribe@news.example>' }), kind: 'bulk', reason: /list-unsubscribe/ },
 ];
+
+// Mail a person writes whose subject starts the way out-of-office replies do (issue 9, item 5): with
+// no automatic header it is a person's, and gets a ticket and an acknowledgement.
+// `true`: the subject starts exactly as a responder's does ("Automatic reply: …"), so it adds weight to
+// a weak header; `false`: it only starts with the same words ("Vacation request …"), so it adds none.
+const LOOKALIKES: [language: string, subject: string, responderShaped: boolean][] = [
+  ['en', 'Out of office: the VPN drops every hour', true],
+  ['en', 'Out of Office: Re: [#12] Export fails', true],
+  ['en', 'Automatic reply: [#12] Export fails', true],
+  ['en', 'Automatic reply to invoices is broken', false],
+  ['en', 'Auto-reply: your responder answers our customers twice', true],
+  ['en', 'Vacation request for March', false],
+  ['en', 'Vacation: the leave calendar is empty', true],
+  ['en', 'RE: Autoreply', true],
+  ['en', 'Absence: the import fails since Monday', true],
+  ['fr', 'Congés : le calendrier ne s\'affiche plus', true],
+  ['fr', 'Absence : retour le 12 mars impossible à saisir', true],
+  ['fr', 'Réponse automatique : elle part en boucle chez nos clients', true],
+  ['fr', 'Absent du bureau : le badge ne fonctionne plus', true],
+  ['de', 'Abwesenheit: Import schlägt seit Montag fehl', true],
+  ['de', 'Abwesenheitsnotiz: wird nicht mehr versendet', true],
+  ['de', 'Automatische Antwort: Fehler beim Export', true],
+  ['es', 'Ausente: no puedo acceder al portal', true],
+  ['es', 'Respuesta automática: no se envía', true],
+  ['es', 'Fuera de la oficina: la VPN se corta', true],
+  ['it', 'Assente: la fattura non si scarica', true],
+  ['it', 'Risposta automatica: non funziona più', true],
+  ['it', 'Fuori sede: il calendario non si sincronizza', true],
+  ['nl', 'Afwezig: de export werkt niet', true],
+  ['nl', 'Automatisch antwoord: wordt niet verstuurd', true],
+  ['sv', 'Automatiskt svar: fakturan saknas', true],
+];
+
+// Each kind of header evidence, as the responders that set it write it.
+// `strong`: enough alone; otherwise it only confirms a responder-shaped subject, and alone gives `alone`.
+type Evidence = { name: string; headers: Record<string, string>; returnPath?: string; from?: string } & (
+  | { strong: true }
+  | { strong: false; alone: Classification['kind'] }
+);
+const EVIDENCE: Evidence[] = [
+  { name: 'Auto-Submitted: auto-replied', headers: { 'auto-submitted': 'auto-replied' }, strong: true },
+  { name: 'Auto-Submitted: auto-generated', headers: { 'auto-submitted': 'auto-generated' }, strong: true },
+  { name: 'X-Autoreply', headers: { 'x-autoreply': 'yes' }, strong: true },
+  { name: 'X-Autorespond', headers: { 'x-autorespond': 'Vacation' }, strong: true },
+  { name: 'Precedence: auto_reply', headers: { precedence: 'auto_reply' }, strong: true },
+  { name: 'X-Apple-Action: VACATION', headers: { 'x-apple-action': 'VACATION' }, strong: true },
+  { name: 'an empty envelope sender', headers: {}, returnPath: '<>', strong: false, alone: 'bounce' },
+  { name: 'Return-Path: <> as mailparser leaves it', headers: { 'return-path': '' }, strong: false, alone: 'bounce' },
+  { name: 'Precedence: bulk', headers: { precedence: 'bulk' }, strong: false, alone: 'bulk' },
+  { name: 'X-MS-Exchange-Inbox-Rules-Loop', headers: { 'x-ms-exchange-inbox-rules-loop': 'ann@client.example' }, strong: false, alone: 'human' },
+  { name: 'List-Id', headers: { 'list-id': '<users.lists.example.org>' }, strong: false, alone: 'bulk' },
+  { name: 'a no-reply sender', headers: {}, from: 'noreply@client.example', strong: false, alone: 'human' },
+];
+
+describe('a subject alone never makes a mail automatic', () => {
+  it.each(LOOKALIKES)('%s "%s" with no automatic header → human', (_lang, subject, _shaped) => {
+    expect(classify(mail({ subject }))).toEqual({ kind: 'human' });
+    // Outlook's X-Auto-Response-Suppress and an ordinary Return-Path change nothing.
+    const outlook = withHeaders({ 'x-auto-response-suppress': 'All', 'return-path': '<ann@client.example>' }, { subject });
+    expect(classify(outlook, '<ann@client.example>')).toEqual({ kind: 'human' });
+  });
+
+  it.each(LOOKALIKES)('%s "%s" with each kind of automatic header → auto_reply (weak ones only for a responder-shaped subject)', (_lang, subject, shaped) => {
+    for (const e of EVIDENCE) {
+      const m = withHeaders(e.headers, { subject, ...(e.from ? { from: { address: e.from, name: '' } } : {}) });
+      const want = e.strong || shaped ? 'auto_reply' : e.alone;
+      expect(classify(m, e.returnPath).kind, `${subject} + ${e.name}`).toBe(want);
+    }
+  });
+
+  it.each(EVIDENCE.filter((e) => !e.strong))('$name with an ordinary subject stays what it was', (e) => {
+    const m = withHeaders(e.headers, e.from ? { from: { address: e.from, name: '' } } : {});
+    expect(classify(m, e.returnPath).kind).toBe(e.strong ? 'auto_reply' : e.alone);
+  });
+});
 
 describe('classify', () => {
   it.each(cases)('$name → $kind', ({ mail: m, returnPath, kind, reason }) => {
