@@ -75,6 +75,7 @@ export async function createGuichet(
     dataDir: config.dataDir,
     notices: notifier,
     settings: {
+      domain: supportDomain(config),
       supportAddresses: [config.support.address.toLowerCase()],
       tagPrefix: config.support.tagPrefix,
       defaultLanguage: config.defaultLanguage,

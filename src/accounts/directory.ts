@@ -59,3 +59,14 @@ export const listOrganisations = (db: Kysely<Database>) =>
     .select(['organisation.name', 'organisation.requires_validation', 'organisation_domain.domain']).orderBy('organisation.name').execute();
 
 export const listStaff = (db: Kysely<Database>) => db.selectFrom('staff').select(['email', 'name', 'role']).orderBy('email').execute();
+
+/** The projects a contact may file on: its organisation's, or every project for a contact of no organisation. */
+export async function projectsFor(trx: Kysely<Database>, organisationId: number | null): Promise<Array<{ id: number; key: string; name: string }>> {
+  return trx
+    .selectFrom('project')
+    .select(['project.id', 'project.key', 'project.name'])
+    .$if(organisationId !== null, (q) =>
+      q.innerJoin('organisation_project', 'organisation_project.project_id', 'project.id').where('organisation_project.organisation_id', '=', organisationId!))
+    .orderBy('project.key')
+    .execute();
+}

@@ -2,9 +2,11 @@
 // batch's transaction): claim the row, find out who wrote and where it goes, decide (decide.ts),
 // carry the disposition out with its handler, record the outcome. A crash before the commit leaves
 // the row pending, and the replay starts from a clean slate. Reads only until decide() has spoken.
+import { projectsFor } from '../accounts/directory.ts';
 import { lookUpSender, type Sender } from '../accounts/identify.ts';
 import type { Trx } from '../db/schema.ts';
 import { findProjectMarker } from '../protocol/markers.ts';
+import { isOurMessageId } from '../protocol/message-id.ts';
 import { cleanSubject } from '../protocol/subject.ts';
 import { followDuplicates, mayWrite, ticketByNumber } from '../tickets/store.ts';
 import { decide, type Disposition, type Facts, type RouteFacts } from './decide.ts';
@@ -47,23 +49,53 @@ function lookups(trx: Trx): RouteLookups {
   };
 }
 
-/** The route with what deciding needs of its ticket: where a reply lands, and whether the sender may write there. */
+/** The route with what deciding needs of its tickets: where a reply lands, and whether the sender may write there. */
 async function routeFacts(trx: Trx, input: ApplyInput, sender: Sender | null, prefix: string): Promise<RouteFacts> {
   const route = await routeMessage(input.mail, lookups(trx), prefix);
   if (route.kind === 'new') return route;
   const named = (await ticketByNumber(trx, route.number))!;
   const target = await followDuplicates(trx, named);
-  const may = sender !== null && (await mayWrite(trx, named, { ...sender, contactId: sender.contact?.id ?? null }));
-  return { kind: 'reply', number: route.number, target: { number: target.number, status: target.status }, mayWrite: may };
+  const writer = sender && { ...sender, contactId: sender.contact?.id ?? null };
+  const may = writer !== null && (await mayWrite(trx, named, writer));
+  const mayTarget = target.id === named.id ? may : writer !== null && (await mayWrite(trx, target, writer));
+  return { kind: 'reply', number: route.number, target: { number: target.number, status: target.status }, mayWrite: may, mayWriteTarget: mayTarget };
 }
 
-async function factsOf(trx: Trx, input: ApplyInput, sender: Sender | null): Promise<Facts> {
+const COPY_WINDOW_MS = 30 * 86_400_000;
+
+/** An earlier message with this Message-ID from this sender, applied within 30 days: this one is its copy. */
+async function copyOf(trx: Trx, input: ApplyInput, sender: Sender | null, now: Date): Promise<number | null> {
+  const messageId = input.inbound.message_id;
+  if (!messageId || !sender?.contact) return null;
+  const earlier = await trx
+    .selectFrom('inbound_message')
+    .select('id')
+    .where('message_id', '=', messageId)
+    .where('contact_id', '=', sender.contact.id)
+    .where('id', '<', input.inbound.id)
+    .where('state', 'in', ['processed', 'held', 'quarantined'])
+    .where('received_at', '>=', new Date(now.getTime() - COPY_WINDOW_MS).toISOString())
+    .orderBy('id')
+    .executeTakeFirst();
+  return earlier?.id ?? null;
+}
+
+async function projectAnswerOf(trx: Trx, input: ApplyInput, sender: Sender | null): Promise<Facts['projectAnswer']> {
   const marker = findProjectMarker(input.bodyText);
-  const releasable = marker !== null && sender?.contact != null && (await isAwaitingProject(trx, marker.inboundId, sender.contact.id));
+  if (!marker) return null;
+  const contact = sender?.contact;
+  const releasable = contact != null && (await isAwaitingProject(trx, marker.inboundId, contact.id));
+  const allowed = releasable && (await projectsFor(trx, contact!.organisation_id)).some((p) => p.key === marker.key);
+  return { ...marker, releasable, allowed };
+}
+
+async function factsOf(trx: Trx, input: ApplyInput, sender: Sender | null, settings: IntakeSettings, now: Date): Promise<Facts> {
   return {
     from: input.mail.from?.address ?? null,
     classification: input.classification,
-    projectAnswer: marker && { ...marker, releasable },
+    ownMessageId: isOurMessageId(input.mail.messageId, settings.domain),
+    copyOf: await copyOf(trx, input, sender, now),
+    projectAnswer: await projectAnswerOf(trx, input, sender),
   };
 }
 
@@ -78,7 +110,7 @@ export async function applyInTransaction(
   const from = input.mail.from;
   const sender = from ? await lookUpSender(trx, from, settings) : null;
   const route = await routeFacts(trx, input, sender, settings.tagPrefix);
-  const disposition = decide(await factsOf(trx, input, sender), sender, route, settings);
+  const disposition = decide(await factsOf(trx, input, sender, settings, now), sender, route, settings);
 
   const handling: Handling = {
     trx, notices: deps.notices, settings, now, message: input, sender,

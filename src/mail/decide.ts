@@ -4,17 +4,25 @@
 // of who may do what by mail is here, in order, and tested by a table (tests/unit/decide.test.ts).
 import type { Sender } from '../accounts/identify.ts';
 import type { Status } from '../db/schema.ts';
+import { isOurAddress } from '../protocol/addresses.ts';
 import type { Classification } from './classify.ts';
 
 export interface Facts {
   /** The sender's address, lower-cased; null when the mail names none. */
   from: string | null;
   classification: Classification;
-  /** The body answers "which project?" for a held message, and that message can still be released. */
-  projectAnswer: { key: string; inboundId: number; releasable: boolean } | null;
+  /** Its Message-ID is one Guichet minted: our own mail came back. */
+  ownMessageId: boolean;
+  /** An earlier message with the same Message-ID from the same sender (30 days): this is a copy of it. */
+  copyOf: number | null;
+  /**
+   * The body answers "which project?" for a held message: whether that message can still be
+   * released, and whether the project named is one the sender's organisation may use.
+   */
+  projectAnswer: { key: string; inboundId: number; releasable: boolean; allowed: boolean } | null;
 }
 
-/** The route (route.ts) with what deciding needs of the ticket it names. */
+/** The route (route.ts) with what deciding needs of the tickets it names. */
 export type RouteFacts =
   | { kind: 'new'; unknownTag: number | null }
   | {
@@ -25,6 +33,8 @@ export type RouteFacts =
       target: { number: number; status: Status };
       /** Whether the sender may write on the named ticket (reporter, watcher, organisation, staff). */
       mayWrite: boolean;
+      /** … and on the ticket it lands on, which may be another organisation's. */
+      mayWriteTarget: boolean;
     };
 
 export interface DecideSettings {
@@ -35,7 +45,7 @@ export interface DecideSettings {
 export type Disposition =
   | { kind: 'quarantine'; reason: string; ticketNumber: number | null }
   | { kind: 'ignore'; reason: string }
-  /** Auto-reply, bounce or list mail: never answered; logged on the ticket it names. */
+  /** Auto-reply, bounce or list mail: never answered; logged on the ticket it names when its sender may write there. */
   | { kind: 'automatic'; ticketNumber: number | null }
   /** Held, never dropped: validating the contact replays it. `tell` once that the account waits. */
   | { kind: 'hold'; reason: string; tell: boolean }
@@ -46,14 +56,26 @@ export type Disposition =
 
 export function decide(facts: Facts, sender: Sender | null, route: RouteFacts, settings: DecideSettings): Disposition {
   if (!facts.from || !sender) return { kind: 'quarantine', reason: 'no sender address', ticketNumber: null };
-  if (settings.supportAddresses.includes(facts.from)) return { kind: 'ignore', reason: 'sent from the support address itself (loop guard)' };
-  if (facts.classification.kind !== 'human') return { kind: 'automatic', ticketNumber: route.kind === 'reply' ? route.number : null };
+  if (isOurAddress(facts.from, settings.supportAddresses)) return { kind: 'ignore', reason: 'sent from the support address itself (loop guard)' };
+  if (facts.ownMessageId) return { kind: 'ignore', reason: 'our own mail came back (its Message-ID is ours): loop guard' };
+  if (facts.copyOf !== null) return { kind: 'ignore', reason: `duplicate of message ${facts.copyOf} (same Message-ID from the same sender)` };
+  if (facts.classification.kind !== 'human') {
+    // A stranger's machine writes nothing on a ticket, whatever ticket its mail names.
+    return { kind: 'automatic', ticketNumber: route.kind === 'reply' && route.mayWrite ? route.number : null };
+  }
 
   const staff = sender.staffId !== null;
   let linkedTo: number | null = null;
   if (route.kind === 'reply') {
     if (sender.state === 'blocked' || !route.mayWrite) {
       return { kind: 'quarantine', reason: `sender ${facts.from} may not write on ticket #${route.number}`, ticketNumber: route.number };
+    }
+    if (!route.mayWriteTarget) {
+      return {
+        kind: 'quarantine',
+        reason: `sender ${facts.from} may not write on ticket #${route.target.number}, which ticket #${route.number} duplicates`,
+        ticketNumber: route.number,
+      };
     }
     const closed = route.target.status === 'closed';
     if (staff || !closed) return { kind: 'reply', ticketNumber: route.target.number, as: staff ? 'staff' : 'client', reopen: false };
@@ -66,8 +88,10 @@ export function decide(facts: Facts, sender: Sender | null, route: RouteFacts, s
     const pending = sender.state === 'pending';
     return { kind: 'hold', reason: pending ? 'awaiting account validation' : `contact ${sender.state}`, tell: pending && !sender.contact?.notified_at };
   }
-  if (route.kind === 'new' && facts.projectAnswer?.releasable) {
-    return { kind: 'project-answer', key: facts.projectAnswer.key, inboundId: facts.projectAnswer.inboundId };
+  const answer = route.kind === 'new' ? facts.projectAnswer : null;
+  if (answer?.releasable && !answer.allowed) {
+    return { kind: 'quarantine', reason: `project ${answer.key} is not one the sender's organisation may use`, ticketNumber: null };
   }
+  if (answer?.releasable) return { kind: 'project-answer', key: answer.key, inboundId: answer.inboundId };
   return { kind: 'new-ticket', linkedTo, unknownTag: route.kind === 'new' ? route.unknownTag : null };
 }

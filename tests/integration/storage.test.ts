@@ -42,7 +42,7 @@ describe.each(engines)('storage on $name', (engine) => {
   it('migrates an empty database, and migrating again changes nothing', async () => {
     const database = openDatabase(await engine.freshUrl());
     try {
-      expect(await migrateToLatest(database.db)).toEqual(['0001_initial', '0002_workflow', '0003_bodies_once', '0004_contact_bounce']);
+      expect(await migrateToLatest(database.db)).toEqual(['0001_initial', '0002_workflow', '0003_bodies_once', '0004_contact_bounce', '0005_inbound_message_id']);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const counter = await database.db.selectFrom('counter').selectAll().execute();
       expect(counter).toEqual([{ name: 'ticket', value: 0 }]);
@@ -65,7 +65,7 @@ describe.each(engines)('storage on $name', (engine) => {
       const entry = (text: string, full: string) => ({ ticket_id: ticket!.id, kind: 'email', author_email: 'ada@example.com', text, full_text: full, created_at: at });
       await db.insertInto('entry').values([entry('First body', 'First body'), entry('Reply', 'Reply\n\n> First body')]).execute();
 
-      expect(await migrateToLatest(db)).toEqual(['0003_bodies_once', '0004_contact_bounce']);
+      expect(await migrateToLatest(db)).toEqual(['0003_bodies_once', '0004_contact_bounce', '0005_inbound_message_id']);
       const entries = await db.selectFrom('entry').select(['text', 'full_text']).orderBy('id').execute();
       expect(entries).toEqual([{ text: 'First body', full_text: null }, { text: 'Reply', full_text: 'Reply\n\n> First body' }]);
       expect(Object.keys(await db.selectFrom('ticket').selectAll().executeTakeFirstOrThrow())).not.toContain('description');

@@ -7,14 +7,14 @@ import type { ContactState } from '../../src/db/schema.ts';
 import { decide, type DecideSettings, type Disposition, type Facts, type RouteFacts } from '../../src/mail/decide.ts';
 
 const human: Facts['classification'] = { kind: 'human' };
-const facts = (over: Partial<Facts> = {}): Facts => ({ from: 'ada@client.test', classification: human, projectAnswer: null, ...over });
+const facts = (over: Partial<Facts> = {}): Facts => ({ from: 'ada@client.test', classification: human, ownMessageId: false, copyOf: null, projectAnswer: null, ...over });
 const sender = (state: ContactState, over: { staff?: boolean; notified?: boolean; known?: boolean } = {}): Sender => ({
   email: 'ada@client.test', name: 'Ada', staffId: over.staff ? 3 : null, state, organisationId: null,
   contact: over.known === false ? null : ({ id: 7, state, notified_at: over.notified ? '2026-01-01T00:00:00Z' : null } as Sender['contact']),
 });
 const fresh: RouteFacts = { kind: 'new', unknownTag: null };
-const onTicket = (status: 'new' | 'feedback' | 'resolved' | 'closed', mayWrite = true, target = 12): RouteFacts =>
-  ({ kind: 'reply', number: 12, target: { number: target, status }, mayWrite });
+const onTicket = (status: 'new' | 'feedback' | 'resolved' | 'closed', mayWrite = true, target = 12, mayWriteTarget = mayWrite): RouteFacts =>
+  ({ kind: 'reply', number: 12, target: { number: target, status }, mayWrite, mayWriteTarget });
 const settings: DecideSettings = { supportAddresses: ['support@help.test'], replyToClosed: 'new_ticket' };
 const reopening: DecideSettings = { ...settings, replyToClosed: 'reopen' };
 
@@ -23,6 +23,18 @@ const cases: Array<[string, Facts, Sender | null, RouteFacts, DecideSettings, Di
     { kind: 'quarantine', reason: 'no sender address', ticketNumber: null }],
   ['our own address coming back is ignored', facts({ from: 'support@help.test' }), sender('active'), onTicket('new'), settings,
     { kind: 'ignore', reason: 'sent from the support address itself (loop guard)' }],
+  ['a plus variant of our address is ours too', facts({ from: 'support+shop@help.test' }), sender('active'), fresh, settings,
+    { kind: 'ignore', reason: 'sent from the support address itself (loop guard)' }],
+  ['our own Message-ID coming back is ignored, whoever it seems to come from', facts({ ownMessageId: true }), sender('active'), onTicket('new'), settings,
+    { kind: 'ignore', reason: 'our own mail came back (its Message-ID is ours): loop guard' }],
+  ['a second copy of a message (same Message-ID, same sender) is marked a duplicate', facts({ copyOf: 41 }), sender('active'), fresh, settings,
+    { kind: 'ignore', reason: 'duplicate of message 41 (same Message-ID from the same sender)' }],
+  ["a stranger's auto-reply naming a ticket writes nothing on it", facts({ classification: { kind: 'auto_reply', reason: 'Auto-Submitted' } }), sender('active'), onTicket('new', false), settings,
+    { kind: 'automatic', ticketNumber: null }],
+  ['a reply to a duplicate is refused when the sender may not write on the ticket it lands on', facts(), sender('active'), onTicket('new', true, 4, false), settings,
+    { kind: 'quarantine', reason: 'sender ada@client.test may not write on ticket #4, which ticket #12 duplicates', ticketNumber: 12 }],
+  ['a project answer naming a project the organisation may not use is quarantined', facts({ projectAnswer: { key: 'HR', inboundId: 5, releasable: true, allowed: false } }), sender('active'), fresh, settings,
+    { kind: 'quarantine', reason: "project HR is not one the sender's organisation may use", ticketNumber: null }],
   ['an auto-reply on a ticket is automatic, logged on the ticket', facts({ classification: { kind: 'auto_reply', reason: 'Auto-Submitted' } }), sender('active'), onTicket('new'), settings,
     { kind: 'automatic', ticketNumber: 12 }],
   ['a bounce of nothing we know is automatic, on no ticket', facts({ classification: { kind: 'bounce', reason: 'failed', status: '5.1.1' } }), sender('pending', { known: false }), fresh, settings,
@@ -63,13 +75,13 @@ const cases: Array<[string, Facts, Sender | null, RouteFacts, DecideSettings, Di
     { kind: 'reply', ticketNumber: 12, as: 'staff', reopen: false }],
   ['staff write on any ticket as staff', facts(), sender('active', { staff: true }), onTicket('new'), settings,
     { kind: 'reply', ticketNumber: 12, as: 'staff', reopen: false }],
-  ['the answer to "which project?" releases the held message', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true } }), sender('active'), fresh, settings,
+  ['the answer to "which project?" releases the held message', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true, allowed: true } }), sender('active'), fresh, settings,
     { kind: 'project-answer', key: 'SHOP', inboundId: 5 }],
-  ['a project answer with nothing left to release is a new request', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: false } }), sender('active'), fresh, settings,
+  ['a project answer with nothing left to release is a new request', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: false, allowed: false } }), sender('active'), fresh, settings,
     { kind: 'new-ticket', linkedTo: null, unknownTag: null }],
-  ['a project marker quoted in a reply stays a reply', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true } }), sender('active'), onTicket('new'), settings,
+  ['a project marker quoted in a reply stays a reply', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true, allowed: true } }), sender('active'), onTicket('new'), settings,
     { kind: 'reply', ticketNumber: 12, as: 'client', reopen: false }],
-  ['a pending contact answering "which project?" is held first', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true } }), sender('pending', { notified: true }), fresh, settings,
+  ['a pending contact answering "which project?" is held first', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true, allowed: true } }), sender('pending', { notified: true }), fresh, settings,
     { kind: 'hold', reason: 'awaiting account validation', tell: false }],
 ];
 

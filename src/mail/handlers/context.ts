@@ -24,6 +24,8 @@ export interface IntakeNotices extends TicketNotices, AccountNotices {
 }
 
 export interface IntakeSettings extends DecideSettings {
+  /** The support domain: Guichet's Message-IDs are minted under it. */
+  domain: string;
   tagPrefix: string;
   defaultLanguage: Language;
   unknownSenders: UnknownSenders;

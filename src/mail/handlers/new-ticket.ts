@@ -3,6 +3,7 @@
 // or the one the client chose when asked), then opens the ticket, acknowledged with any value that
 // fell back to its default. With several projects and nothing saying which, the client is asked
 // and the message waits, held, for the answer (project-answer.ts).
+import { projectsFor } from '../../accounts/directory.ts';
 import type { Contact, Trx } from '../../db/schema.ts';
 import { isOurAddress, plusKey } from '../../protocol/addresses.ts';
 import { openFromMail } from '../../tickets/client-mail.ts';
@@ -17,31 +18,23 @@ interface ProjectFound {
   choices: Array<{ key: string; name: string }>;
 }
 
+/**
+ * Only among the projects the sender's organisation may use (all of them for a contact of no
+ * organisation): an address, a plus address or a `Project:` line naming another is not obeyed.
+ */
 async function findProject(h: Handling, contact: Contact, named: string | undefined): Promise<ProjectFound> {
   const { trx, message } = h;
   if (message.inbound.project_id) return { id: message.inbound.project_id, choices: [] };
+  const allowed = await projectsFor(trx, contact.organisation_id);
   const recipients = [...message.mail.to, ...message.mail.cc].map((a) => a.address);
-  const byAddress = await trx.selectFrom('project_address').select('project_id').where('address', 'in', recipients.length ? recipients : ['']).executeTakeFirst();
-  if (byAddress) return { id: byAddress.project_id, choices: [] };
-  const key = plusKey(recipients, h.settings.supportAddresses) ?? named;
-  if (key) {
-    const project = await trx
-      .selectFrom('project')
-      .select('id')
-      .where((eb) => eb.or([eb(eb.fn('lower', ['key']), '=', key.toLowerCase()), eb(eb.fn('lower', ['name']), '=', key.toLowerCase())]))
-      .executeTakeFirst();
-    if (project) return { id: project.id, choices: [] };
-  }
-  // The organisation's projects, or every project for a contact of no organisation.
-  const orgId = contact.organisation_id;
-  const candidates = await trx
-    .selectFrom('project')
-    .select(['project.id', 'project.key', 'project.name'])
-    .$if(orgId !== null, (q) => q.innerJoin('organisation_project', 'organisation_project.project_id', 'project.id').where('organisation_project.organisation_id', '=', orgId!))
-    .orderBy('project.key')
-    .execute();
-  if (candidates.length === 1) return { id: candidates[0]!.id, choices: [] };
-  return { id: null, choices: candidates };
+  const byAddress = await trx.selectFrom('project_address').select('project_id').where('address', 'in', recipients.length ? recipients : ['']).execute();
+  const addressed = allowed.find((p) => byAddress.some((b) => b.project_id === p.id));
+  if (addressed) return { id: addressed.id, choices: [] };
+  const key = (plusKey(recipients, h.settings.supportAddresses) ?? named)?.toLowerCase();
+  const keyed = key ? allowed.find((p) => p.key.toLowerCase() === key || p.name.toLowerCase() === key) : undefined;
+  if (keyed) return { id: keyed.id, choices: [] };
+  if (allowed.length === 1) return { id: allowed[0]!.id, choices: [] };
+  return { id: null, choices: allowed };
 }
 
 async function productsOf(trx: Trx, projectId: number | null, named: string[], fallbacks: Fallback[]): Promise<number[]> {
