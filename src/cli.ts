@@ -15,6 +15,7 @@ commands:
   projects        add <KEY> <name> [--address a] [--product p] [--staff email] | list
   organisations   add <name> [--domain d] [--project KEY] [--validate] | list
   staff           add <email> <name> [--admin] | list
+  outbox          list [--failed] | retry <id>... | retry --all-failed  [--clear-bounce]
 `;
 
 async function readStdin(): Promise<Buffer> {
@@ -76,7 +77,7 @@ function withoutConfigFlag(argv: string[]): string[] {
 
 export async function main(argv: string[], log: Log = consoleLog): Promise<number> {
   // Directory commands take their own flags; only --config is read here.
-  const directory = ['projects', 'organisations', 'staff'].includes(argv[0] ?? '');
+  const directory = ['projects', 'organisations', 'staff', 'outbox'].includes(argv[0] ?? '');
   const { values, positionals } = parseArgs({
     args: directory ? argv.slice(0, 1).concat(configFlag(argv)) : argv,
     options: {
@@ -160,6 +161,10 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
     case 'staff': {
       const { directoryCommand } = await import('./commands/directory.ts');
       return directoryCommand(config, command, withoutConfigFlag(argv.slice(1)), (s) => process.stdout.write(s));
+    }
+    case 'outbox': {
+      const { outboxCommand } = await import('./commands/outbox.ts');
+      return outboxCommand(config, withoutConfigFlag(argv.slice(1)), (s) => process.stdout.write(s));
     }
     case 'contacts': {
       const { contactsCommand } = await import('./commands/contacts.ts');

@@ -112,3 +112,9 @@ export async function markBouncing(trx: Trx, emails: string[], reason: string, n
   if (!emails.length) return;
   await trx.updateTable('contact').set({ bounced_at: now.toISOString(), bounce_reason: reason }).where('email', 'in', emails).execute();
 }
+
+/** Staff lift the bounce mark (`guichet outbox retry --clear-bounce`): these addresses get mail again. */
+export async function clearBouncing(trx: Trx, emails: string[]): Promise<void> {
+  if (!emails.length) return;
+  await trx.updateTable('contact').set({ bounced_at: null, bounce_reason: null }).where('email', 'in', emails).execute();
+}

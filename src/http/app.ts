@@ -11,7 +11,12 @@ import { createApi } from './api/index.ts';
 export interface HealthSource {
   /** The mailbox side: null when Guichet reads no IMAP mailbox (pipe or SMTP intake only). */
   mailbox(): { connected: boolean; idle: boolean; lastError: string | null; lastPollAt: Date | null } | null;
+  /** The sending side: since when the relay has failed (null while it works), why, and for how long. */
+  outbox?(): { stalledSince: Date | null; lastError: string | null; stalledForMs: number };
 }
+
+/** An outbox stalled longer than this makes /healthz answer 503 (a short relay hiccup does not). */
+export const OUTBOX_STALL_UNHEALTHY_MS = 5 * 60_000;
 
 export interface HttpDeps {
   db: Kysely<Database>;
@@ -40,14 +45,17 @@ export function createHttpApp(deps: HttpDeps) {
       database = { ok: false, error: (err as Error).message };
     }
     const mailbox = deps.health.mailbox();
-    const ok = database.ok && (mailbox === null || mailbox.connected);
+    const sending = deps.health.outbox?.() ?? { stalledSince: null, lastError: null, stalledForMs: 0 };
+    const stalled = sending.stalledSince !== null && sending.stalledForMs > OUTBOX_STALL_UNHEALTHY_MS;
+    const ok = database.ok && (mailbox === null || mailbox.connected) && !stalled;
     const pending = await deps.db
       .selectFrom('outbox')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('state', '=', 'pending')
       .executeTakeFirst()
       .catch(() => undefined);
-    return c.json({ ok, database, mailbox, outbox: { pending: pending ? Number(pending.n) : null } }, ok ? 200 : 503);
+    const outbox = { pending: pending ? Number(pending.n) : null, stalledSince: sending.stalledSince, lastError: sending.lastError };
+    return c.json({ ok, database, mailbox, outbox }, ok ? 200 : 503);
   });
 
   app.route('/api/v1', createApi(deps));

@@ -16,10 +16,37 @@ export interface Mailer {
   close(): void;
 }
 
-/** A refusal the server will repeat (5xx): retrying cannot help, so the row fails at once. */
+/**
+ * What a failed send says, and so what the outbox does with it:
+ * - `relay`: the relay itself does not work (cannot connect, DNS, TLS, greeting/EHLO/STARTTLS,
+ *   authentication refused, 421 "closing"). Every message would fail the same way: the outbox pauses
+ *   and probes the relay, and the message goes back to pending without an attempt counted.
+ * - `recipient`: a permanent refusal (5xx) answered to RCPT TO or DATA for this message: it fails at
+ *   once and its recipient is marked bouncing.
+ * - `transient`: anything else (a 4xx, a 5xx to MAIL FROM, a dead sender thread, an unknown error):
+ *   retried with backoff until the retry window closes.
+ */
+export type FailureKind = 'relay' | 'recipient' | 'transient';
+
+/** nodemailer's codes for a relay that cannot be reached, spoken to securely, or logged into. */
+const RELAY_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EDNS', 'ETLS', 'EAUTH', 'ENOAUTH', 'EOAUTH2', 'EPROXY']);
+/** The session steps before any message: a refusal there is the relay's, not the message's. */
+const SESSION_COMMANDS = /^(CONN|EHLO|HELO|LHLO|STARTTLS|AUTH\b)/;
+
+export function classifyFailure(err: unknown): FailureKind {
+  const e = (err ?? {}) as { code?: string; responseCode?: number; command?: string };
+  const command = typeof e.command === 'string' ? e.command.toUpperCase() : '';
+  const code = typeof e.responseCode === 'number' ? e.responseCode : null;
+  if (code !== null && code >= 500 && code < 600 && (command === 'RCPT TO' || command === 'DATA')) return 'recipient';
+  if (typeof e.code === 'string' && RELAY_CODES.has(e.code)) return 'relay';
+  if (SESSION_COMMANDS.test(command)) return 'relay';
+  if (code === 421 || code === 530 || code === 534 || code === 535 || code === 454) return 'relay';
+  return 'transient';
+}
+
+/** A refusal the server will repeat for this recipient (5xx to RCPT TO or DATA): the row fails at once. */
 export function isPermanentFailure(err: unknown): boolean {
-  const code = (err as { responseCode?: number }).responseCode;
-  return typeof code === 'number' && code >= 500 && code < 600;
+  return classifyFailure(err) === 'recipient';
 }
 
 function message(row: OutboxRow, from: string) {
@@ -45,12 +72,16 @@ function message(row: OutboxRow, from: string) {
 }
 
 type SenderRequest = { kind: 'send'; message: ReturnType<typeof message> } | { kind: 'verify' };
-type SenderAnswer = { response?: string; error?: { message: string; responseCode?: number; response?: string } };
+type SenderAnswer = {
+  response?: string;
+  error?: { message: string; responseCode?: number; response?: string; code?: string; command?: string };
+};
 
 /**
- * Sends on a worker thread (smtp-sender.worker.mjs). When that thread dies, the sends it had in hand
- * reject with a transient error (no SMTP code: the outbox tries them again after its backoff) and
- * the next send starts a new thread.
+ * Sends on a worker thread (smtp-sender.worker.mjs). A failure keeps nodemailer's `code`,
+ * `command`, `responseCode` and `response`, which `classifyFailure` reads. When that thread dies, the
+ * sends it had in hand reject with a transient error (no SMTP code: the outbox tries them again after
+ * its backoff) and the next send starts a new thread.
  */
 export function createSmtpMailer(opts: {
   url: string;
@@ -68,7 +99,10 @@ export function createSmtpMailer(opts: {
     new Promise<SendResult>((resolve, reject) =>
       thread.request(request, {
         answer(a) {
-          if (a.error) reject(Object.assign(new Error(a.error.message), { responseCode: a.error.responseCode, response: a.error.response }));
+          if (a.error) {
+            const { message: text, ...fields } = a.error;
+            reject(Object.assign(new Error(text), fields));
+          }
           else resolve({ response: a.response ?? '' });
           return true;
         },

@@ -265,6 +265,38 @@ export function createNotifier(opts: NotifierOptions) {
       }, e.answering, now);
     },
 
+    /**
+     * The mail relay works again after an outage: one notice to the active staff admins (every active
+     * staff member when there is no admin). Queued once per outage, also with several processes: a
+     * notice already queued since the outage began is enough.
+     */
+    async relayRecovered(trx: Trx, outage: { since: Date; until: Date; lastError: string }, now: Date): Promise<number> {
+      const already = await trx
+        .selectFrom('outbox')
+        .select('id')
+        .where('event', '=', 'relay-outage')
+        .where('created_at', '>=', outage.since.toISOString())
+        .executeTakeFirst();
+      if (already) return 0;
+      const active = await trx.selectFrom('staff').selectAll().where('active', '=', 1).orderBy('id').execute();
+      const admins = active.filter((s) => s.role === 'admin');
+      const staff = admins.length ? admins : active;
+      if (!staff.length) return 0;
+      const waiting = await trx
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('state', '=', 'pending')
+        .executeTakeFirstOrThrow();
+      const rendered = opts.renderer.render('relay-outage', opts.defaultLanguage, { ...outage, queued: Number(waiting.n) });
+      for (const member of staff) {
+        await queue(trx, {
+          ticketId: null, ticketNumber: null, event: 'relay-outage', recipient: member.email, subject: rendered.subject,
+          html: rendered.html, text: rendered.text, inReplyTo: null, references: [], replyTo: null, autoSubmitted: 'auto-generated',
+        }, now);
+      }
+      return staff.length;
+    },
+
     /** A bounce returned these notifications: marks them; resolves with the recipients they were for. */
     returned: (trx: Trx, messageIds: string[], reason: string) => markReturned(trx, messageIds, reason),
   } satisfies TicketNotices & AccountNotices & Record<string, unknown>;

@@ -2,17 +2,47 @@
 // never send the same notification at once; a crash mid-send lets the lease expire and the row is
 // tried again (at-least-once, with the Message-ID stable so mail programs fold a rare duplicate).
 // Claims and outcomes are written a batch per transaction: on a backlog, commits are the cost.
+//
+// Failures are handled like an MTA would (mailer.ts, classifyFailure):
+// - a transient one (4xx, a dead sender thread…) is retried, the delay doubling from
+//   `backoffSeconds` up to one hour, for `retryForHours` after the row was queued, then the row fails;
+// - a permanent refusal of the recipient (5xx to RCPT TO or DATA) fails the row at once and marks the
+//   contact bouncing (accounts/ writes contacts);
+// - a failure of the relay itself (connection, TLS, greeting, authentication) pauses the whole
+//   outbox: no row is claimed, the rows in hand go back to pending with no attempt counted, and the
+//   relay is probed (`mailer.verify()`) with the same capped backoff. The start of the outage is
+//   logged at error level; once the relay answers, `onRecovered` queues one staff notice.
 import type { Kysely } from 'kysely';
-import type { Database, OutboxRow } from '../db/schema.ts';
+import { markBouncing } from '../accounts/contacts.ts';
+import type { Database, OutboxRow, Trx } from '../db/schema.ts';
 import { silentLog, type Log } from '../log.ts';
-import { isPermanentFailure, type Mailer } from './mailer.ts';
+import { classifyFailure, type Mailer } from './mailer.ts';
+
+/** An outage of the relay, from its first failure to the probe that worked. */
+export interface RelayOutage {
+  since: Date;
+  until: Date;
+  lastError: string;
+}
+
+/** What /healthz shows of the outbox's sending side. */
+export interface OutboxHealth {
+  /** When the relay stopped working; null while it works. */
+  stalledSince: Date | null;
+  lastError: string | null;
+  /** How long it has been stalled, by the worker's clock (0 when not stalled). */
+  stalledForMs: number;
+}
 
 export interface OutboxWorkerOptions {
   db: Kysely<Database>;
   mailer: Mailer;
-  maxAttempts: number;
-  /** First retry delay; doubles each attempt, capped at six hours. */
+  /** A notification failing transiently is retried for this long after it was queued. */
+  retryForHours: number;
+  /** First retry delay; doubles each attempt, capped at one hour. Also paces the relay probes. */
   backoffSeconds: number;
+  /** Queues the one staff notice of an outage, in the transaction given, once the relay works again. */
+  onRecovered?: (trx: Trx, outage: RelayOutage, now: Date) => Promise<void>;
   now?: () => Date;
   log?: Log;
 }
@@ -24,24 +54,67 @@ export interface OutboxWorker {
   kick(): void;
   /** Resolves when no run is in progress or scheduled. */
   idle(): Promise<void>;
+  /** Whether sending is paused by a relay outage, since when and why. */
+  health(): OutboxHealth;
   stop(): Promise<void>;
 }
 
 const LEASE_MS = 5 * 60_000;
 const BATCH = 50;
 const KICK_DELAY_MS = 20;
+export const MAX_BACKOFF_MS = 3600_000;
 
 export function retryDelayMs(attempts: number, backoffSeconds: number): number {
-  return Math.min(backoffSeconds * 1000 * 2 ** Math.max(0, attempts - 1), 6 * 3600_000);
+  return Math.min(backoffSeconds * 1000 * 2 ** Math.max(0, Math.min(attempts - 1, 30)), MAX_BACKOFF_MS);
 }
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? silentLog;
+  const windowMs = opts.retryForHours * 3600_000;
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = false;
   let kickTimer: NodeJS.Timeout | null = null;
+  /** Set while the relay is down: nothing is claimed until a probe works. */
+  let stall: { since: Date; lastError: string; probes: number; nextProbeAt: Date } | null = null;
+
+  function pause(at: Date, error: string) {
+    if (stall) {
+      stall.lastError = error;
+      return;
+    }
+    stall = { since: at, lastError: error, probes: 0, nextProbeAt: new Date(at.getTime() + retryDelayMs(1, opts.backoffSeconds)) };
+    log('error', `outbox paused: the mail relay fails (${error}); notifications stay queued and the relay is retried, every ${opts.backoffSeconds} s doubling up to 1 h`);
+  }
+
+  /** While paused: tries the relay when a probe is due; true once it works (the outage is over). */
+  async function probe(): Promise<boolean> {
+    if (!stall) return true;
+    if (now() < stall.nextProbeAt) return false;
+    try {
+      await opts.mailer.verify();
+    } catch (err) {
+      stall.probes++;
+      stall.lastError = messageOf(err);
+      stall.nextProbeAt = new Date(now().getTime() + retryDelayMs(stall.probes + 1, opts.backoffSeconds));
+      log('warn', `outbox still paused, the mail relay fails: ${stall.lastError}; next try at ${stall.nextProbeAt.toISOString()}`);
+      return false;
+    }
+    const outage: RelayOutage = { since: stall.since, until: now(), lastError: stall.lastError };
+    stall = null;
+    log('info', `outbox resumed: the mail relay works again (down since ${outage.since.toISOString()}: ${outage.lastError})`);
+    if (opts.onRecovered) {
+      try {
+        await opts.db.transaction().execute((trx) => opts.onRecovered!(trx, outage, outage.until));
+      } catch (err) {
+        log('error', `outbox: the staff notice of the relay outage could not be queued: ${messageOf(err)}`);
+      }
+    }
+    return true;
+  }
 
   /** Leases the rows no other worker holds, in one transaction; returns those this worker got. */
   async function claim(rows: OutboxRow[]): Promise<OutboxRow[]> {
@@ -78,21 +151,37 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
           continue;
         }
         const err = result.reason;
+        const error = messageOf(err);
+        const response = (err as { response?: string }).response ?? null;
+        const kind = classifyFailure(err);
+        if (kind === 'relay') {
+          // Not the message's fault: back to pending as it was, its attempt not counted.
+          await trx
+            .updateTable('outbox')
+            .set({ attempts: row.attempts, lease_until: null, last_error: error, server_response: response })
+            .where('id', '=', row.id)
+            .execute();
+          pause(at, error);
+          continue;
+        }
         const attempts = row.attempts + 1;
-        const error = err instanceof Error ? err.message : String(err);
-        const final = isPermanentFailure(err) || attempts >= opts.maxAttempts;
+        const expired = at.getTime() - Date.parse(row.created_at) >= windowMs;
+        const final = kind === 'recipient' || expired;
         await trx
           .updateTable('outbox')
           .set({
             state: final ? 'failed' : 'pending',
             last_error: error,
-            server_response: (err as { response?: string }).response ?? null,
+            server_response: response,
             next_attempt_at: new Date(at.getTime() + retryDelayMs(attempts, opts.backoffSeconds)).toISOString(),
             lease_until: null,
           })
           .where('id', '=', row.id)
           .execute();
-        log(final ? 'error' : 'warn', `outbox ${row.id} to ${row.recipient} ${final ? 'failed' : 'will retry'}: ${error}`);
+        if (kind === 'recipient') await markBouncing(trx, [row.recipient], response ?? error, at);
+        log(final ? 'error' : 'warn', `outbox ${row.id} to ${row.recipient} ${
+          kind === 'recipient' ? 'refused, failed' : final ? `failed after ${attempts} attempts in ${opts.retryForHours} h` : 'will retry'
+        }: ${error}`);
       }
     });
     return results.filter((r) => r.status === 'fulfilled').length;
@@ -100,6 +189,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
 
   async function drain(): Promise<number> {
     let sent = 0;
+    if (!(await probe())) return sent;
     for (;;) {
       const t = now().toISOString();
       const due = await opts.db
@@ -113,7 +203,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
         .execute();
       if (!due.length || stopped) return sent;
       sent += await sendAll(await claim(due));
-      if (due.length < BATCH) return sent;
+      if (stall || due.length < BATCH) return sent;
     }
   }
 
@@ -148,6 +238,11 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
         kickTimer = null;
         void runOnce();
       }, KICK_DELAY_MS);
+    },
+    health() {
+      return stall
+        ? { stalledSince: stall.since, lastError: stall.lastError, stalledForMs: Math.max(0, now().getTime() - stall.since.getTime()) }
+        : { stalledSince: null, lastError: null, stalledForMs: 0 };
     },
     async idle() {
       while (kickTimer || running) {

@@ -1,7 +1,10 @@
 // The transactional outbox: a notification is a row written in the same transaction as the change
 // that causes it, already rendered, so a crash can neither lose it nor send it for a change that
-// was rolled back. The outbox worker sends what is due.
-import type { AutoSubmitted, OutboxRow, Trx } from '../db/schema.ts';
+// was rolled back. The outbox worker sends what is due; staff list and retry failed rows from the
+// command line (`guichet outbox`).
+import type { Kysely } from 'kysely';
+import { clearBouncing } from '../accounts/contacts.ts';
+import type { AutoSubmitted, Database, OutboxRow, Trx } from '../db/schema.ts';
 import { mintMessageId } from '../protocol/message-id.ts';
 
 export interface Notification {
@@ -69,4 +72,54 @@ export async function markReturned(trx: Trx, messageIds: string[], reason: strin
     .returning('recipient')
     .execute();
   return [...new Set(returned.map((r) => r.recipient))];
+}
+
+/** One line of `guichet outbox list`: a notification without its bodies. */
+export type OutboxSummary = Pick<OutboxRow, 'id' | 'event' | 'recipient' | 'subject' | 'state' | 'attempts' | 'next_attempt_at' | 'last_error' | 'created_at'>;
+
+/** The notifications not sent yet (pending and failed), or only the failed ones; oldest first. */
+export async function listOutbox(db: Kysely<Database>, opts: { failed?: boolean } = {}): Promise<OutboxSummary[]> {
+  return db
+    .selectFrom('outbox')
+    .select(['id', 'event', 'recipient', 'subject', 'state', 'attempts', 'next_attempt_at', 'last_error', 'created_at'])
+    .where('state', 'in', opts.failed ? ['failed'] : ['pending', 'failed'])
+    .orderBy('id')
+    .execute();
+}
+
+export class OutboxError extends Error {}
+
+/**
+ * Puts failed notifications back to pending, due now, their attempts kept (the retry window still
+ * counts from when they were queued: a retried row that fails transiently again fails at once, a
+ * second retry is a staff decision). With `clearBounce`, their recipients' bounce marks are lifted
+ * too (accounts/ writes contacts); otherwise a bouncing contact stays marked. Resolves with the rows
+ * put back. An id that names no failed notification is an error, and nothing changes.
+ */
+export async function retryFailed(
+  db: Kysely<Database>,
+  which: { ids: number[] } | { allFailed: true },
+  opts: { clearBounce?: boolean; now: Date },
+): Promise<Array<Pick<OutboxRow, 'id' | 'recipient'>>> {
+  return db.transaction().execute(async (trx) => {
+    let query = trx.selectFrom('outbox').select(['id', 'recipient', 'state']).where('state', '=', 'failed');
+    if ('ids' in which) {
+      if (!which.ids.length) return [];
+      query = query.where('id', 'in', which.ids);
+    }
+    const rows = await query.orderBy('id').execute();
+    if ('ids' in which) {
+      const missing = which.ids.filter((id) => !rows.some((r) => r.id === id));
+      if (missing.length) throw new OutboxError(`no failed notification with id ${missing.join(', ')}`);
+    }
+    if (!rows.length) return [];
+    await trx
+      .updateTable('outbox')
+      .set({ state: 'pending', next_attempt_at: opts.now.toISOString(), lease_until: null })
+      .where('id', 'in', rows.map((r) => r.id))
+      .where('state', '=', 'failed')
+      .execute();
+    if (opts.clearBounce) await clearBouncing(trx, [...new Set(rows.map((r) => r.recipient))]);
+    return rows.map(({ id, recipient }) => ({ id, recipient }));
+  });
 }

@@ -18,6 +18,8 @@ parentPort.on('message', async ({ id, data: request }) => {
       parentPort.postMessage({ id, data: { response: String(info.response ?? 'sent') } });
     }
   } catch (err) {
-    parentPort.postMessage({ id, data: { error: { message: err.message, responseCode: err.responseCode, response: err.response } } });
+    // What the outbox needs to tell a relay failure from a refused recipient (mailer.ts, classifyFailure).
+    const { message, responseCode, response, code, command } = err;
+    parentPort.postMessage({ id, data: { error: { message, responseCode, response, code, command } } });
   }
 });

@@ -43,6 +43,8 @@ export interface TemplateVars {
   'staff-alert': TicketVars & {
     newTicket: boolean; authorName: string; authorEmail: string; organisation?: string; message: string;
   };
+  /** To staff, once the mail relay works again after an outage: when, why, how much mail waited. */
+  'relay-outage': { since: Date; until: Date; lastError: string; queued: number };
 }
 export type TemplateName = keyof TemplateVars;
 

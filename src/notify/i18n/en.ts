@@ -218,6 +218,18 @@ export const en = {
       why: 'You receive this alert as a member of the {{productName}} staff.',
       how: 'Answer the client from the admin.',
     },
+    'relay-outage': {
+      subject: 'Outgoing mail was stalled, and is flowing again',
+      preview: 'The mail relay failed from {{since}} to {{until}}; no notification was lost.',
+      heading: 'Outgoing mail was stalled',
+      intro:
+        'The mail relay could not be used from {{since}} to {{until}}. No notification was lost: they waited in the outbox, and the {{queued}} still waiting are being sent now.',
+      errorLabel: 'Last error:',
+      after: 'If it happens again, check the relay and its credentials (smtp.url). While it lasts, /healthz shows the outbox as stalled.',
+      signoff: '{{productName}}',
+      why: 'You receive this alert as a member of the {{productName}} staff.',
+      how: 'Replies to this email are not handled automatically.',
+    },
   },
 } satisfies CatalogueShape;
 

@@ -193,5 +193,17 @@ export const fr = {
       why: 'Vous recevez cette alerte en tant que membre de l’équipe {{productName}}.',
       how: 'Répondez au client depuis l’administration.',
     },
+    'relay-outage': {
+      subject: 'L’envoi des e-mails était bloqué, il a repris',
+      preview: 'Le relais de messagerie a été en échec du {{since}} au {{until}} ; aucune notification n’a été perdue.',
+      heading: 'L’envoi des e-mails était bloqué',
+      intro:
+        'Le relais de messagerie n’a pas pu être utilisé du {{since}} au {{until}}. Aucune notification n’a été perdue : elles ont attendu dans la file d’envoi, et les {{queued}} encore en attente partent maintenant.',
+      errorLabel: 'Dernière erreur :',
+      after: 'Si cela se reproduit, vérifiez le relais et ses identifiants (smtp.url). Tant que cela dure, /healthz indique que l’envoi est bloqué.',
+      signoff: '{{productName}}',
+      why: 'Vous recevez cette alerte en tant que membre de l’équipe {{productName}}.',
+      how: 'Les réponses à cet e-mail ne sont pas traitées automatiquement.',
+    },
   },
 } satisfies Catalogue;
