@@ -2,7 +2,7 @@
 // outbox, the mail sources (IMAP poller, SMTP intake) and the HTTP app. Everything is built here and
 // passed down, so a test builds the same process with its own peers and no globals. After every
 // committed intake batch, HTTP write and job run, the outbox is asked to look for mail to send.
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import cron from 'node-cron';
@@ -19,6 +19,7 @@ import { createCaptureMailer, createSmtpMailer, type Mailer } from './notify/mai
 import { createNotifier, type Notifier } from './notify/notifier.ts';
 import { createOutboxWorker, type OutboxWorker } from './notify/outbox-worker.ts';
 import { createRenderer } from './notify/render.ts';
+import { isOurAddress } from './protocol/addresses.ts';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../templates/', import.meta.url));
 
@@ -43,7 +44,9 @@ export async function createGuichet(
 ): Promise<Guichet> {
   const log = opts.log ?? silentLog;
   const now = opts.now ?? (() => new Date());
-  await mkdir(config.dataDir, { recursive: true });
+  // Private to Guichet's user: raw mail and attachments are other people's correspondence.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await chmod(config.dataDir, 0o700);
   const database = openDatabase(config.database.url);
   await migrateToLatest(database.db);
   const renderer = await createRenderer({ templatesDir: TEMPLATES_DIR, productName: config.support.name });
@@ -55,10 +58,8 @@ export async function createGuichet(
   const outbox = createOutboxWorker({
     db: database.db,
     mailer,
-    retryForHours: config.outbox.retryForHours,
+    maxAttempts: config.outbox.maxAttempts,
     backoffSeconds: config.outbox.backoffSeconds,
-    // One staff notice per relay outage, queued once the relay works again.
-    onRecovered: (trx, outage, at) => notifier.relayRecovered(trx, outage, at).then(() => undefined),
     now: opts.now,
     log,
   });
@@ -98,6 +99,7 @@ export async function createGuichet(
         idle: config.imap.idle,
         pollCron: config.imap.pollCron,
         markAs: config.imap.markAs,
+        chunkBytes: config.imap.chunkBytes,
         lastUid: intake.lastUid,
         // Through the intake object, so whatever wraps its method (a benchmark's timer) sees every chunk.
         handle: (chunk) => intake.handleBatch(chunk),
@@ -108,7 +110,7 @@ export async function createGuichet(
   const http = createHttpApp({
     db: database.db,
     apiToken: config.admin.apiToken,
-    health: { mailbox: () => (poller ? poller.state() : null), outbox: () => outbox.health() },
+    health: { mailbox: () => (poller ? poller.state() : null) },
     verbs: { notices: notifier, language: config.defaultLanguage },
     onCommitted: sendSoon,
     log,
@@ -131,7 +133,25 @@ export async function createGuichet(
       void outbox.runOnce();
       intake.warm();
       if (config.smtpIntake) {
-        smtp = await startSmtpIntake({ listen: config.smtpIntake.listen, maxBytes: config.limits.maxMessageBytes, handle: intake.handle });
+        const ours = [config.support.address.toLowerCase()];
+        // A recipient is ours when it is the support address, a plus variant of it, or a project's
+        // address (or a plus variant of one).
+        const isOurs = async (address: string) => {
+          const a = address.toLowerCase();
+          if (isOurAddress(a, ours)) return true;
+          const base = a.replace(/^([^+@]+)\+[^@]*@/, '$1@');
+          const row = await database.db.selectFrom('project_address').select('address').where('address', 'in', [a, base]).executeTakeFirst();
+          return row !== undefined;
+        };
+        smtp = await startSmtpIntake({
+          listen: config.smtpIntake.listen,
+          maxBytes: config.limits.maxMessageBytes,
+          maxClients: config.smtpIntake.maxClients,
+          auth: config.smtpIntake.auth,
+          allowedClients: config.smtpIntake.allowedClients,
+          isOurs,
+          handle: intake.handle,
+        });
       }
       if (poller) await poller.start();
       let httpPort: number | null = null;

@@ -54,11 +54,29 @@ const fileSchema = z
         markAs: z
           .union([z.literal('seen'), z.object({ move: z.string().min(1) }).strict()])
           .default('seen'),
+        /** Bytes of mail fetched (and held in memory) per chunk; a larger message is a chunk alone. */
+        chunkBytes: z.number().int().min(64 * 1024).default(32 * 1024 * 1024),
       })
       .strict()
       .nullable()
       .default(null),
-    smtpIntake: z.object({ listen }).strict().nullable().default(null),
+    smtpIntake: z
+      .object({
+        listen,
+        /** Concurrent SMTP sessions; more are answered 421. */
+        maxClients: z.number().int().min(1).max(10_000).default(20),
+        /** When set, AUTH PLAIN/LOGIN with these credentials is required (no TLS: trusted network only). */
+        auth: z.object({ user: z.string().min(1), pass: z.string().min(8, 'use at least 8 characters') }).strict().nullable().default(null),
+        /** When set, only these client addresses or CIDR ranges may connect (others get 554). */
+        allowedClients: z
+          .array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'expected an IP address or a CIDR range' }))
+          .min(1, 'list at least one address, or use null to allow any client')
+          .nullable()
+          .default(null),
+      })
+      .strict()
+      .nullable()
+      .default(null),
     smtp: z
       .object({
         url: z.string().regex(/^smtps?:\/\//, 'expected smtp://user:pass@host:port or smtps://…'),
@@ -70,16 +88,12 @@ const fileSchema = z
     outbox: z
       .object({
         captureDir: z.string().min(1).nullable().default(null),
-        /** Superseded by retryForHours: still accepted so existing configs load, and ignored. */
         maxAttempts: z.number().int().min(1).max(50).default(8),
-        /** A notification failing transiently (4xx, timeouts) is retried this long after it was queued. */
-        retryForHours: z.number().min(1).max(24 * 30).default(96),
         retryCron: cron.default('*/15 * * * * *'),
-        /** First retry delay, doubled each attempt, capped at one hour; also paces the relay probes. */
         backoffSeconds: z.number().int().min(1).default(30),
       })
       .strict()
-      .default({ captureDir: null, maxAttempts: 8, retryForHours: 96, retryCron: '*/15 * * * * *', backoffSeconds: 30 }),
+      .default({ captureDir: null, maxAttempts: 8, retryCron: '*/15 * * * * *', backoffSeconds: 30 }),
     limits: z
       .object({
         maxMessageBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
@@ -144,7 +158,7 @@ export type MarkAs = { kind: 'seen' } | { kind: 'move'; folder: string };
  */
 export type Config = Omit<FileConfig, 'smtp' | 'admin' | 'smtpIntake' | 'imap' | 'outbox'> & {
   admin: { listen: Listen; apiToken: string | null };
-  smtpIntake: { listen: Listen } | null;
+  smtpIntake: (Omit<NonNullable<FileConfig['smtpIntake']>, 'listen'> & { listen: Listen }) | null;
   imap: (Omit<NonNullable<FileConfig['imap']>, 'markAs'> & { markAs: MarkAs }) | null;
   sending: Sending;
   outbox: Omit<FileConfig['outbox'], 'captureDir'>;
@@ -163,7 +177,12 @@ function toConfig(c: FileConfig, meta: { demo: boolean; configPath: string | nul
   return {
     ...rest,
     admin: { listen: toListen(admin.listen), apiToken: admin.apiToken },
-    smtpIntake: smtpIntake && { listen: toListen(smtpIntake.listen) },
+    smtpIntake: smtpIntake && {
+      ...smtpIntake,
+      listen: toListen(smtpIntake.listen),
+      // Printed configurations (check-config) show the user, never the password.
+      auth: smtpIntake.auth && Object.assign({ ...smtpIntake.auth }, { toJSON: () => ({ user: smtpIntake.auth!.user, pass: '***' }) }),
+    },
     imap: imap && { ...imap, markAs: imap.markAs === 'seen' ? { kind: 'seen' } : { kind: 'move', folder: imap.markAs.move } },
     sending: sendingOf(smtp, captureDir),
     outbox,

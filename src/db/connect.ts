@@ -1,6 +1,6 @@
 // Opens the database named by a URL: `sqlite:<path>` (embedded default) or `postgres://…`.
 // Both engines get the same Kysely<Database>; the only differences live here.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
@@ -65,12 +65,30 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * The database file and its -wal and -shm companions are Guichet's user's alone (0600). SQLite gives
+ * a -wal or -shm it creates later the database file's permissions.
+ */
+function makePrivate(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
 export function openDatabase(url: string): Db {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600)); // never readable by others, not even briefly
+    }
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
+    if (file !== ':memory:') makePrivate(file);
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');

@@ -44,6 +44,11 @@ export interface ImapPollerOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Messages fetched (and held in memory) per chunk; default 200. */
   chunkSize?: number;
+  /**
+   * Bytes (RFC822.SIZE) fetched and held in memory per chunk, default 32 MiB; a message larger than
+   * this is a chunk of its own. With the next chunk fetched ahead, at most about twice this is held.
+   */
+  chunkBytes?: number;
 }
 
 export interface ImapPollerState {
@@ -71,6 +76,39 @@ export interface ImapPoller {
 const AUTO_IDLE_MS = 300;
 /** How long stop() waits for a running round before closing the connection under it. */
 const STOP_GRACE_MS = 2000;
+
+const DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Cuts UIDs (ascending) into chunks of at most `maxCount` messages and `maxBytes` bytes; a message
+ * larger than `maxBytes` is a chunk of its own. A UID of unknown size (expunged meanwhile) counts 0.
+ */
+export function cutChunks(uids: number[], sizes: Map<number, number>, maxCount: number, maxBytes: number): number[][] {
+  const chunks: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  for (const uid of uids) {
+    const size = sizes.get(uid) ?? 0;
+    if (current.length && (current.length >= maxCount || bytes + size > maxBytes)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(uid);
+    bytes += size;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
+/** RFC822.SIZE of each UID, collected whole before any other command (see drain()). */
+async function sizesOf(c: ImapFlow, uids: number[]): Promise<Map<number, number>> {
+  const sizes = new Map<number, number>();
+  for await (const m of c.fetch(toSequenceSet(uids), { uid: true, size: true }, { uid: true })) {
+    if (typeof m.size === 'number') sizes.set(m.uid, m.size);
+  }
+  return sizes;
+}
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const ignore = () => {};
@@ -209,8 +247,7 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
     const found = await c.search({ uid: `${since + 1}:*` }, { uid: true });
     if (!found) throw new Error('UID SEARCH failed');
     const pending = found.filter((uid) => uid > since).sort((a, b) => a - b);
-    const size = opts.chunkSize ?? 200;
-    const chunks = Array.from({ length: Math.ceil(pending.length / size) }, (_, i) => pending.slice(i * size, (i + 1) * size));
+    const chunks = cutChunks(pending, pending.length ? await sizesOf(c, pending) : new Map(), opts.chunkSize ?? 200, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
     // Collected whole: issuing commands (or awaiting handle) inside the iterator deadlocks imapflow.
     // Handed over as soon as fetched, so the handler works on it while the previous one is handled;
     // never after a chunk of this round failed (the round stops there and comes back later).

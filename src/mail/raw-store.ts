@@ -2,7 +2,8 @@
 // stored can always be replayed; one it has not must not be marked as read on the server.
 // Bytes go to a content-addressed file (attachments too), written through the thread pool under a
 // temporary name and renamed, so concurrent writers never leave a partial file. The row that
-// records them is inbound.ts's (recordRaw).
+// records them is inbound.ts's (recordRaw). Folders are created 0700 and files 0600: the mail is
+// other people's, readable by Guichet's user alone.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -22,7 +23,7 @@ const knownDirs = new Set<string>();
 export function createFanOut(dir: string): void {
   for (let i = 0; i < 256; i++) {
     const folder = path.join(dir, i.toString(16).padStart(2, '0'));
-    mkdirSync(folder, { recursive: true });
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
     knownDirs.add(folder);
   }
 }
@@ -38,12 +39,12 @@ export async function writeContentAddressed(dir: string, bytes: Buffer, ext: str
   const folder = path.join(dir, sha.slice(0, 2));
   const file = path.join(folder, `${sha}${ext}`);
   if (!knownDirs.has(folder)) {
-    await mkdir(folder, { recursive: true });
+    await mkdir(folder, { recursive: true, mode: 0o700 });
     knownDirs.add(folder);
   }
   if (!existsSync(file)) {
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, bytes);
+    await writeFile(tmp, bytes, { mode: 0o600 });
     await rename(tmp, file);
   }
   return { sha, file };

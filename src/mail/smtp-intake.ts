@@ -1,6 +1,12 @@
 // An embedded SMTP receiver feeding the intake pipeline: the demo's "support address", and a way
 // to take mail from an MTA that forwards by SMTP. The message is accepted (250) only once its raw
 // bytes are stored; a storage failure answers 451 so the sending server keeps it and retries.
+//
+// Its limits: only Guichet's own addresses as recipients (550 otherwise, asked of `isOurs`), SIZE
+// announced and nothing buffered past it (552), at most `maxClients` sessions at once (421 beyond),
+// optionally AUTH PLAIN/LOGIN required and/or clients restricted to allowed addresses (554 at connect).
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { BlockList, isIPv6 } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { MailSource } from './types.ts';
 
@@ -9,28 +15,106 @@ export interface SmtpIntake {
   close(): Promise<void>;
 }
 
-export async function startSmtpIntake(opts: {
+export interface SmtpIntakeOptions {
   listen: { host: string; port: number };
   maxBytes: number;
   handle: (raw: Buffer, source: MailSource) => Promise<unknown>;
-}): Promise<SmtpIntake> {
+  /** Whether a recipient is one of Guichet's addresses; anything else is refused with 550. */
+  isOurs: (address: string) => Promise<boolean>;
+  /** Concurrent sessions; default 20. */
+  maxClients?: number;
+  /** When set, AUTH (PLAIN or LOGIN) with these credentials is required before MAIL FROM. */
+  auth?: { user: string; pass: string } | null;
+  /** When set, only these client addresses (or CIDR ranges) may connect; others get 554. */
+  allowedClients?: string[] | null;
+}
+
+const replyError = (message: string, responseCode: number) => Object.assign(new Error(message), { responseCode });
+
+/** Constant-time equality of two strings (hashed first, so their lengths leak nothing either). */
+function sameSecret(a: string, b: string): boolean {
+  const h = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(h(a), h(b));
+}
+
+/** `::ffff:127.0.0.1` (an IPv4 client on a dual-stack socket) → `127.0.0.1`. */
+function plainAddress(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m ? m[1]! : address;
+}
+
+/** The allowed addresses and ranges (`10.0.0.0/8`) as a matcher. */
+function clientMatcher(allowed: string[]): (address: string) => boolean {
+  const list = new BlockList();
+  for (const entry of allowed) {
+    const [ip, bits] = entry.split('/') as [string, string | undefined];
+    const type = isIPv6(ip) ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(ip, type);
+    else list.addSubnet(ip, Number(bits), type);
+  }
+  return (address) => {
+    const a = plainAddress(address);
+    try {
+      return list.check(a, isIPv6(a) ? 'ipv6' : 'ipv4');
+    } catch {
+      return false;
+    }
+  };
+}
+
+export async function startSmtpIntake(opts: SmtpIntakeOptions): Promise<SmtpIntake> {
   const { host, port } = opts.listen;
+  const auth = opts.auth ?? null;
+  const allowed = opts.allowedClients ? clientMatcher(opts.allowedClients) : null;
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
+    disableReverseLookup: true,
     size: opts.maxBytes,
+    maxClients: opts.maxClients ?? 20,
+    disabledCommands: auth ? ['STARTTLS'] : ['AUTH', 'STARTTLS'],
+    authOptional: !auth,
+    authMethods: ['PLAIN', 'LOGIN'],
+    // No TLS here: credentials travel in clear, so the README says to use AUTH only on a trusted
+    // network or behind a TLS-terminating proxy.
+    allowInsecureAuth: !!auth,
+    onConnect(session, callback) {
+      if (allowed && !allowed(session.remoteAddress)) {
+        return callback(replyError(`${plainAddress(session.remoteAddress)} may not send mail here`, 554));
+      }
+      callback();
+    },
+    onAuth(credentials, _session, callback) {
+      const ok = auth && sameSecret(credentials.username ?? '', auth.user) && sameSecret(credentials.password ?? '', auth.pass);
+      if (!ok) return callback(replyError('authentication failed', 535));
+      callback(null, { user: credentials.username });
+    },
+    onRcptTo(address, _session, callback) {
+      opts.isOurs(address.address).then(
+        (ours) => callback(ours ? undefined : replyError(`<${address.address}>: no such mailbox here, this server only takes mail for the support addresses`, 550)),
+        (err: Error) => callback(replyError(`temporary failure checking the recipient: ${err.message}`, 451)),
+      );
+    },
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      // smtp-server keeps sizeExceeded up to date while the message arrives: from then on the rest
+      // is read (the protocol needs the final dot) and dropped, never buffered.
+      const exceeded = () => (stream as unknown as { sizeExceeded?: boolean }).sizeExceeded === true;
+      let dropped = false;
+      stream.on('data', (c: Buffer) => {
+        if (dropped || exceeded()) {
+          dropped = true;
+          chunks.length = 0;
+          return;
+        }
+        chunks.push(c);
+      });
       stream.on('end', () => {
-        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {
-          const err = Object.assign(new Error('message exceeds the size limit'), { responseCode: 552 });
-          return callback(err);
+        if (dropped || exceeded()) {
+          return callback(replyError(`message exceeds the size limit of ${opts.maxBytes} bytes`, 552));
         }
         opts.handle(Buffer.concat(chunks), { mailbox: 'smtp', uidValidity: null, uid: null }).then(
           () => callback(),
-          (err: Error) => callback(Object.assign(new Error(`temporary failure: ${err.message}`), { responseCode: 451 })),
+          (err: Error) => callback(replyError(`temporary failure: ${err.message}`, 451)),
         );
       });
     },

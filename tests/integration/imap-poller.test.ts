@@ -1,6 +1,7 @@
 // The IMAP intake edge against a real Dovecot: ordering, marking, restart without re-handling, IDLE
-// wake-ups, retry after a failed handle(), UIDVALIDITY changes and reconnects. Each test uses its own
-// mailbox on one shared instance; the reconnect test restarts Dovecot, so it runs last.
+// wake-ups, retry after a failed handle(), chunks cut by count and by bytes, UIDVALIDITY changes and
+// reconnects. Each test uses its own mailbox on one shared instance; the reconnect test restarts
+// Dovecot, so it runs last.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createImapPoller, type ImapPoller, type ImapPollerOptions } from '../../src/mail/imap-poller.ts';
@@ -212,6 +213,48 @@ suite('IMAP poller on a real Dovecot', () => {
     expect(rec.uids()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(await flagsOf('Chunks')).toEqual([]);
     expect((await flagsOf('Chunks-done')).length).toBe(8);
+  });
+
+  it('cuts chunks by bytes too: at most chunkBytes per chunk, a larger message alone', async () => {
+    /** A message of exactly `bytes` bytes (RFC822.SIZE counts CRLF line ends, as written here). */
+    const sized = (n: string, bytes: number) => {
+      const head = mail(n);
+      const pad = bytes - head.length - 2;
+      return `${head}${'y'.repeat(pad)}\r\n`;
+    };
+    const sizes = [1000, 1000, 1000, 3000, 1000, 500, 500];
+    for (const [i, bytes] of sizes.entries()) await dv.append(sized(`s${i + 1}`, bytes), 'Bytes');
+    const chunks: number[][] = [];
+    const bytesOf: number[] = [];
+    const rec = recorder();
+    await poller('Bytes', rec, {
+      chunkBytes: 2500,
+      async handle(items) {
+        chunks.push(items.map((i) => i.source.uid));
+        bytesOf.push(items.reduce((sum, i) => sum + i.raw.length, 0));
+        await rec.handle(items);
+      },
+    }).start();
+    // 1000+1000 | 1000 (3000 would pass 2500) | 3000 alone | 1000+500+500
+    expect(chunks).toEqual([[1, 2], [3], [4], [5, 6, 7]]);
+    expect(bytesOf).toEqual([2000, 1000, 3000, 2000]);
+    expect(rec.calls.map((c) => c.raw.length)).toEqual(sizes);
+    expect(await flagsOf('Bytes')).toEqual([1, 2, 3, 4, 5, 6, 7].map((uid) => ({ uid, seen: true })));
+  });
+
+  it('a chunk is cut at chunkSize messages even under chunkBytes', async () => {
+    for (let n = 1; n <= 5; n++) await dv.append(mail(`k${n}`), 'Count');
+    const chunks: number[][] = [];
+    const rec = recorder();
+    await poller('Count', rec, {
+      chunkSize: 2,
+      chunkBytes: 1024 * 1024,
+      async handle(items) {
+        chunks.push(items.map((i) => i.source.uid));
+        await rec.handle(items);
+      },
+    }).start();
+    expect(chunks).toEqual([[1, 2], [3, 4], [5]]);
   });
 
   it('a recreated mailbox (new UIDVALIDITY) is read again from UID 1', async () => {

@@ -16,7 +16,7 @@ describe('config', () => {
     const c = loadConfig({ env: {}, cwd });
     expect(c.demo).toBe(true);
     expect(c.database.url).toBe(`sqlite:${path.join(cwd, 'data/guichet.db')}`);
-    expect(c.smtpIntake).toEqual({ listen: { host: '127.0.0.1', port: 2525 } });
+    expect(c.smtpIntake).toEqual({ listen: { host: '127.0.0.1', port: 2525 }, maxClients: 20, auth: null, allowedClients: null });
     expect(c.sending).toEqual({ kind: 'capture', dir: path.join(cwd, 'data/sent') });
   });
 
