@@ -58,8 +58,10 @@ export async function createGuichet(
   const outbox = createOutboxWorker({
     db: database.db,
     mailer,
-    maxAttempts: config.outbox.maxAttempts,
+    retryForHours: config.outbox.retryForHours,
     backoffSeconds: config.outbox.backoffSeconds,
+    // One staff notice per relay outage, queued once the relay works again.
+    onRecovered: (trx, outage, at) => notifier.relayRecovered(trx, outage, at).then(() => undefined),
     now: opts.now,
     log,
   });
@@ -110,7 +112,7 @@ export async function createGuichet(
   const http = createHttpApp({
     db: database.db,
     apiToken: config.admin.apiToken,
-    health: { mailbox: () => (poller ? poller.state() : null) },
+    health: { mailbox: () => (poller ? poller.state() : null), outbox: () => outbox.health() },
     verbs: { notices: notifier, language: config.defaultLanguage },
     onCommitted: sendSoon,
     log,

@@ -88,12 +88,16 @@ const fileSchema = z
     outbox: z
       .object({
         captureDir: z.string().min(1).nullable().default(null),
+        /** Superseded by retryForHours: still accepted so existing configs load, and ignored. */
         maxAttempts: z.number().int().min(1).max(50).default(8),
+        /** A notification failing transiently (4xx, timeouts) is retried this long after it was queued. */
+        retryForHours: z.number().min(1).max(24 * 30).default(96),
         retryCron: cron.default('*/15 * * * * *'),
+        /** First retry delay, doubled each attempt, capped at one hour; also paces the relay probes. */
         backoffSeconds: z.number().int().min(1).default(30),
       })
       .strict()
-      .default({ captureDir: null, maxAttempts: 8, retryCron: '*/15 * * * * *', backoffSeconds: 30 }),
+      .default({ captureDir: null, maxAttempts: 8, retryForHours: 96, retryCron: '*/15 * * * * *', backoffSeconds: 30 }),
     limits: z
       .object({
         maxMessageBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
