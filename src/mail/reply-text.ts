@@ -239,3 +239,16 @@ export function extractReply(text: string): string {
   if (top.cut.kind === 'separator' && HEADER_LINE_RE.test(lines[j] ?? '')) while (!blank(lines[j])) j++;
   return tidy(finish(reply(lines.slice(skipQuote(lines, j))).kept)) || normalised.trim();
 }
+
+/**
+ * A first mail's visible text: its signature (below the last "-- " delimiter, when what follows is
+ * short enough to be one) and trailing device lines ("Sent from my iPhone") dropped. Unlike a reply,
+ * nothing else is cut: a forwarded message or a quote in a first mail is its content.
+ */
+export function withoutSignature(text: string): string {
+  const lines = text.replace(/\r\n?/g, '\n').replace(/^\uFEFF/, '').split('\n');
+  const sig = lines.lastIndexOf('-- ');
+  if (sig > 0 && lines.slice(sig + 1).filter((l) => !blank(l)).length <= 10) lines.length = sig;
+  while (lines.length > 0 && (blank(lines.at(-1)) || isDeviceLine(lines.at(-1)!))) lines.pop();
+  return tidy(lines) || text.trim();
+}

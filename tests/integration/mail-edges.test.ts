@@ -112,4 +112,13 @@ suite('mail edges on $name', (engine) => {
     const tickets = await db.selectFrom('ticket').select(['number', 'project_id']).orderBy('number').execute();
     expect(tickets).toEqual([1, 2, 3].map((number) => ({ number, project_id: shop!.id })));
   });
+
+  it("keeps a first mail's signature out of its description, and in its full text", async () => {
+    const p = await start();
+    await p.deliver(clientMail({ subject: 'Export empty', body: 'The CSV export is empty.\r\n\r\nAda\r\n-- \r\nAda Lovelace\r\nAnalyst, Acme\r\n+33 1 23 45 67 89' }).raw);
+    await p.sent(1);
+    const ticket = await getTicket(p.g, 1);
+    expect(ticket.description).toBe('The CSV export is empty.\n\nAda');
+    expect(ticket.entries[0].full_text).toContain('+33 1 23 45 67 89');
+  });
 });

@@ -2,7 +2,7 @@
 // Every fixture is written here; each expectation is the exact comment text Guichet should keep.
 import { describe, expect, it } from 'vitest';
 import { htmlToText } from '../../src/mail/html-text.ts';
-import { extractReply } from '../../src/mail/reply-text.ts';
+import { extractReply, withoutSignature } from '../../src/mail/reply-text.ts';
 import { REPLY_MARKER } from '../../src/protocol/markers.ts';
 
 const QUOTE = '> Bonjour, pouvez-vous nous envoyer le journal ?\n> Merci\n';
@@ -160,5 +160,20 @@ const htmlReplies: { name: string; html: string }[] = [
 describe('extractReply on HTML bodies', () => {
   it.each(htmlReplies)('$name', ({ html: input }) => {
     expect(extractReply(htmlToText(input))).toBe('I am fine.\n\nThanks,\nAlex');
+  });
+});
+
+describe('withoutSignature (a first mail)', () => {
+  it.each([
+    ['a standard signature', 'The export is empty.\n\nAda\n-- \nAda Lovelace\nAnalyst, Acme\n+33 1 23 45 67 89', 'The export is empty.\n\nAda'],
+    ['a device line', 'Printer on fire.\n\nSent from my iPhone', 'Printer on fire.'],
+    ['a French device line', 'Imprimante en feu.\n\nEnvoyé de mon iPhone', 'Imprimante en feu.'],
+    ['the last delimiter only', 'First part\n-- \nnot a signature: more follows\n\nSecond part\n-- \nAda', 'First part\n--\nnot a signature: more follows\n\nSecond part'],
+    ['a long block below "-- " is content, not a signature', `Intro\n-- \n${Array.from({ length: 12 }, (_, i) => `line ${i}`).join('\n')}`, `Intro\n--\n${Array.from({ length: 12 }, (_, i) => `line ${i}`).join('\n')}`],
+    ['a forwarded message stays', 'FYI\n\n---------- Forwarded message ---------\nFrom: Bob <bob@x.test>\nSubject: Down\n\nIt is down.', 'FYI\n\n---------- Forwarded message ---------\nFrom: Bob <bob@x.test>\nSubject: Down\n\nIt is down.'],
+    ['a quote stays', 'See the log:\n> error 500\n> at line 3', 'See the log:\n> error 500\n> at line 3'],
+    ['nothing but a signature keeps the text (line ends trimmed)', '-- \nAda', '--\nAda'],
+  ])('%s', (_name, text, expected) => {
+    expect(withoutSignature(text)).toBe(expected);
   });
 });
