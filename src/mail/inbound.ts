@@ -87,12 +87,15 @@ export async function claim(trx: Trx, row: InboundMessage): Promise<boolean> {
   return Number(claimed.numUpdatedRows) === 1;
 }
 
+/** Reasons quote what mail said (addresses, errors of the parser): a NUL in them is refused by PostgreSQL. */
+const printable = (reason: string) => reason.replaceAll('\u0000', '');
+
 export async function finish(trx: Trx, id: number, f: Finished, now: Date): Promise<void> {
   await trx
     .updateTable('inbound_message')
     .set({
       state: f.state,
-      outcome: f.outcome,
+      outcome: printable(f.outcome),
       ticket_id: f.ticketId ?? null,
       entry_id: f.entryId ?? null,
       contact_id: f.contactId ?? null,
@@ -106,7 +109,7 @@ export async function finish(trx: Trx, id: number, f: Finished, now: Date): Prom
 export async function reject(db: Kysely<Database> | Trx, id: number, state: InboundState, reason: string, now: Date): Promise<void> {
   await db
     .updateTable('inbound_message')
-    .set({ state, outcome: reason, processed_at: now.toISOString() })
+    .set({ state, outcome: printable(reason), processed_at: now.toISOString() })
     .where('id', '=', id)
     .where('state', '=', 'pending')
     .execute();

@@ -1,9 +1,12 @@
 // Stage 2: parse the stored bytes into the typed InboundMail every later stage works on.
 // mailparser is lenient; what it cannot make sense of throws here and the message is recorded as
-// failed with the reason, never retried in a loop.
+// failed with the reason, never retried in a loop. NUL characters are dropped from every string:
+// they mean nothing in mail text, and PostgreSQL refuses them in a text column.
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { sha256 } from './raw-store.ts';
 import type { Address, InboundMail } from './types.ts';
+
+const noNul = (s: string): string => (s.includes('\u0000') ? s.replaceAll('\u0000', '') : s);
 
 function addresses(field: AddressObject | AddressObject[] | undefined): Address[] {
   const list = Array.isArray(field) ? field : field ? [field] : [];
@@ -11,7 +14,7 @@ function addresses(field: AddressObject | AddressObject[] | undefined): Address[
   const walk = (values: AddressObject['value']) => {
     for (const v of values) {
       if (v.group) walk(v.group);
-      else if (v.address) out.push({ address: v.address.toLowerCase(), name: v.name ?? '' });
+      else if (v.address) out.push({ address: noNul(v.address.toLowerCase()), name: noNul(v.name ?? '') });
     }
   };
   for (const obj of list) walk(obj.value);
@@ -20,7 +23,7 @@ function addresses(field: AddressObject | AddressObject[] | undefined): Address[
 
 function ids(value: string | string[] | undefined): string[] {
   const raw = Array.isArray(value) ? value.join(' ') : (value ?? '');
-  return raw.match(/<[^<>\s]+>/g) ?? [];
+  return noNul(raw).match(/<[^<>\s]+>/g) ?? [];
 }
 
 function headerValue(value: unknown): string {
@@ -39,32 +42,38 @@ function headerValue(value: unknown): string {
   return String(value);
 }
 
+/** The message's Message-ID, or one made from the checksum of its bytes when it has none. */
+function messageIdOf(given: string | undefined, raw: Buffer): string {
+  const id = given ? noNul(given).replace(/[\s\u0000-\u001f\u007f]+/g, '') : '';
+  if (!id) return `<${sha256(raw)}@checksum.guichet.invalid>`;
+  return id.startsWith('<') ? id : `<${id}>`;
+}
+
 export function toInboundMail(parsed: ParsedMail, raw: Buffer): InboundMail {
   const headers: Record<string, string> = {};
   for (const line of parsed.headerLines) {
     const name = line.key.toLowerCase();
-    const value = headerValue(parsed.headers.get(name));
-    headers[name] = value;
+    headers[name] = noNul(headerValue(parsed.headers.get(name)));
   }
   return {
-    messageId: parsed.messageId ? (parsed.messageId.startsWith('<') ? parsed.messageId : `<${parsed.messageId}>`) : `<${sha256(raw)}@checksum.guichet.invalid>`,
+    messageId: messageIdOf(parsed.messageId, raw),
     inReplyTo: ids(parsed.inReplyTo),
     references: ids(parsed.references),
-    subject: (parsed.subject ?? '').replace(/\s+/g, ' ').trim(),
+    subject: noNul(parsed.subject ?? '').replace(/\s+/g, ' ').trim(),
     from: addresses(parsed.from)[0] ?? null,
     to: addresses(parsed.to),
     cc: addresses(parsed.cc),
     replyTo: addresses(parsed.replyTo),
     date: parsed.date ?? null,
     headers,
-    text: parsed.text ?? '',
-    html: typeof parsed.html === 'string' ? parsed.html : null,
+    text: noNul(parsed.text ?? ''),
+    html: typeof parsed.html === 'string' ? noNul(parsed.html) : null,
     attachments: parsed.attachments.map((a) => ({
-      filename: a.filename ?? '',
-      contentType: a.contentType || 'application/octet-stream',
+      filename: noNul(a.filename ?? ''),
+      contentType: noNul(a.contentType || 'application/octet-stream'),
       size: a.size ?? a.content.length,
       sha256: sha256(a.content),
-      contentId: a.contentId ?? a.cid ?? null,
+      contentId: a.contentId || a.cid ? noNul(a.contentId ?? a.cid ?? '') : null,
       inline: a.contentDisposition === 'inline' || Boolean(a.related),
       content: a.content,
     })),

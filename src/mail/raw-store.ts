@@ -55,7 +55,8 @@ export function rawMessageId(raw: Buffer): string | null {
   const end = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n');
   const head = raw.subarray(0, end >= 0 ? end : Math.min(raw.length, 64 * 1024)).toString('latin1');
   const m = /^message-id:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)/im.exec(head);
-  const id = m?.[1]?.replace(/\s+/g, '').match(/<[^>]+>/)?.[0];
+  // Control characters are no part of a Message-ID, and PostgreSQL refuses a NUL in text.
+  const id = m?.[1]?.replace(/[\s\u0000-\u001f\u007f]+/g, '').match(/<[^>]+>/)?.[0];
   return id ?? null;
 }
 
