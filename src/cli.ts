@@ -32,6 +32,7 @@ function redact(config: Config): unknown {
     imap: config.imap && { ...config.imap, url: hide(config.imap.url) },
     sending: config.sending.kind === 'smtp' ? { ...config.sending, url: hide(config.sending.url) } : config.sending,
     admin: { ...config.admin, apiToken: config.admin.apiToken ? '***' : null },
+    smtpIntake: config.smtpIntake && { ...config.smtpIntake, auth: config.smtpIntake.auth && { user: config.smtpIntake.auth.user, pass: '***' } },
   };
 }
 

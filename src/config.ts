@@ -181,12 +181,7 @@ function toConfig(c: FileConfig, meta: { demo: boolean; configPath: string | nul
   return {
     ...rest,
     admin: { listen: toListen(admin.listen), apiToken: admin.apiToken },
-    smtpIntake: smtpIntake && {
-      ...smtpIntake,
-      listen: toListen(smtpIntake.listen),
-      // Printed configurations (check-config) show the user, never the password.
-      auth: smtpIntake.auth && Object.assign({ ...smtpIntake.auth }, { toJSON: () => ({ user: smtpIntake.auth!.user, pass: '***' }) }),
-    },
+    smtpIntake: smtpIntake && { ...smtpIntake, listen: toListen(smtpIntake.listen) },
     imap: imap && { ...imap, markAs: imap.markAs === 'seen' ? { kind: 'seen' } : { kind: 'move', folder: imap.markAs.move } },
     sending: sendingOf(smtp, captureDir),
     outbox,

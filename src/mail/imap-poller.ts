@@ -10,6 +10,7 @@
 import { ImapFlow } from 'imapflow';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Log } from '../log.ts';
+import { cutChunks } from './imap-chunks.ts';
 import { parseImapUrl, toSequenceSet } from './imap-syntax.ts';
 
 export interface FetchedMessage {
@@ -78,28 +79,6 @@ const AUTO_IDLE_MS = 300;
 const STOP_GRACE_MS = 2000;
 
 const DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024;
-
-/**
- * Cuts UIDs (ascending) into chunks of at most `maxCount` messages and `maxBytes` bytes; a message
- * larger than `maxBytes` is a chunk of its own. A UID of unknown size (expunged meanwhile) counts 0.
- */
-export function cutChunks(uids: number[], sizes: Map<number, number>, maxCount: number, maxBytes: number): number[][] {
-  const chunks: number[][] = [];
-  let current: number[] = [];
-  let bytes = 0;
-  for (const uid of uids) {
-    const size = sizes.get(uid) ?? 0;
-    if (current.length && (current.length >= maxCount || bytes + size > maxBytes)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(uid);
-    bytes += size;
-  }
-  if (current.length) chunks.push(current);
-  return chunks;
-}
 
 /** RFC822.SIZE of each UID, collected whole before any other command (see drain()). */
 async function sizesOf(c: ImapFlow, uids: number[]): Promise<Map<number, number>> {

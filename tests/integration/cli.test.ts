@@ -129,11 +129,17 @@ describe('guichet check-config', () => {
     expect(good.code).toBe(78);
     expect(good.stderr).toMatch(/config file not found/);
 
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ support: { address: 'help@acme.test' }, smtp: { url: 'smtp://u:hunter2@mail.acme.test:587' } }));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({
+      support: { address: 'help@acme.test' },
+      smtp: { url: 'smtp://u:hunter2@mail.acme.test:587' },
+      smtpIntake: { listen: '127.0.0.1:2525', auth: { user: 'relay', pass: 'correct horse battery' } },
+    }));
     const ok = await runGuichet(['check-config'], { cwd: dir });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/configuration is valid/);
     expect(ok.stdout).not.toContain('hunter2');
+    expect(ok.stdout).not.toContain('correct horse battery');
+    expect(ok.stdout).toContain('"user": "relay"');
   });
 });
 
