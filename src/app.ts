@@ -85,6 +85,8 @@ export async function createGuichet(
       tagPrefix: config.support.tagPrefix,
       defaultLanguage: config.defaultLanguage,
       unknownSenders: config.intake.unknownSenders,
+      watchers: config.intake.watchers,
+      maxWatchers: config.intake.maxWatchers,
       replyToClosed: config.workflow.replyToClosed,
     },
     limits: config.limits,

@@ -111,9 +111,13 @@ const fileSchema = z
       .object({
         /** Mail from an address of no known organisation: held until staff validate it, or accepted. */
         unknownSenders: z.enum(['hold', 'accept']).default('hold'),
+        /** Who in the To/Cc of a first mail becomes a watcher: members of the reporter's organisation, or anyone. */
+        watchers: z.enum(['organisation', 'any']).default('organisation'),
+        /** At most this many watchers from one mail: a Cc of 300 addresses is no mailing list. */
+        maxWatchers: z.number().int().min(0).max(100).default(10),
       })
       .strict()
-      .default({ unknownSenders: 'hold' }),
+      .default({ unknownSenders: 'hold', watchers: 'organisation', maxWatchers: 10 }),
     workflow: z
       .object({
         autoCloseDays: z.number().int().min(1).max(365).default(14),

@@ -44,18 +44,28 @@ export async function lookUpSender(
   const staffId = staff?.id ?? null;
   const contact = await trx.selectFrom('contact').selectAll().where('email', '=', email).executeTakeFirst();
   if (contact) return { email, name: from.name, staffId, contact, state: contact.state, organisationId: contact.organisation_id };
+  const placed = await newcomer(trx, email, policy);
+  return { email, name: from.name, staffId, contact: null, state: staffId !== null ? 'active' : placed.state, organisationId: placed.organisationId };
+}
+
+/**
+ * Where an address without a contact row belongs: the organisation owning its domain (active, or
+ * pending when the organisation validates its members), else nowhere (pending, unless the
+ * installation accepts unknown senders).
+ */
+export async function newcomer(
+  trx: Trx,
+  email: string,
+  policy: { unknownSenders: UnknownSenders },
+): Promise<{ state: ContactState; organisationId: number | null }> {
   const organisation = await trx
     .selectFrom('organisation_domain')
     .innerJoin('organisation', 'organisation.id', 'organisation_domain.organisation_id')
     .select(['organisation.id', 'organisation.requires_validation'])
     .where('organisation_domain.domain', '=', domainOf(email))
     .executeTakeFirst();
-  const state: ContactState = staffId !== null
-    ? 'active'
-    : organisation
-      ? organisation.requires_validation ? 'pending' : 'active'
-      : policy.unknownSenders === 'accept' ? 'active' : 'pending';
-  return { email, name: from.name, staffId, contact: null, state, organisationId: organisation?.id ?? null };
+  if (organisation) return { state: organisation.requires_validation ? 'pending' : 'active', organisationId: organisation.id };
+  return { state: policy.unknownSenders === 'accept' ? 'active' : 'pending', organisationId: null };
 }
 
 /**

@@ -85,7 +85,8 @@ export function createNotifier(opts: NotifierOptions) {
 
   /**
    * Who hears of a ticket: the reporter, and for a public ticket its watchers (the recipients of a
-   * maintenance announcement are its watchers). Contacts that are blocked, refused or bouncing hear nothing.
+   * maintenance announcement are its watchers). Contacts that are blocked, refused or bouncing hear
+   * nothing, nor does an address that is no contact at all.
    */
   async function audience(trx: Trx, ticket: Ticket): Promise<Array<{ email: string; contact?: Contact }>> {
     const reporter = ticket.reporter_id === null
@@ -100,7 +101,10 @@ export function createNotifier(opts: NotifierOptions) {
         if (email !== reporter?.email) people.push({ email, contact: contacts.find((c) => c.email === email) });
       }
     }
-    return people.filter((p) => !p.contact || ((p.contact.state === 'active' || p.contact.state === 'pending') && !p.contact.bounced_at));
+    // The reporter hears of their ticket while their account awaits validation; a watcher only once
+    // it is an active contact (a stranger in Cc hears nothing until staff validate the address).
+    return people.filter(({ contact }, i) =>
+      contact !== undefined && !contact.bounced_at && (contact.state === 'active' || (i === 0 && reporter !== undefined && contact.state === 'pending')));
   }
 
   /** One notice to each person of the ticket's audience, on the ticket's thread. */

@@ -179,9 +179,11 @@ export interface Writer {
   staffId: number | null;
 }
 
-/** Who may write on a ticket (DESIGN §4): the reporter, its watchers, staff, and for a public ticket the active members of its organisation. */
+/** Who may write on a ticket (DESIGN §4): the reporter, staff, its active watchers, and for a public ticket the active members of its organisation. */
 export async function mayWrite(trx: Trx, ticket: Ticket, writer: Writer): Promise<boolean> {
   if (writer.staffId !== null || (writer.contactId !== null && writer.contactId === ticket.reporter_id)) return true;
+  // Being named in a Cc gives a voice only to someone whose account is active.
+  if (writer.state !== 'active') return false;
   const watcher = await trx
     .selectFrom('ticket_watcher')
     .select('email')

@@ -33,7 +33,11 @@ suite('intake end to end on $name', (engine) => {
       await c.logout();
     });
     databaseUrl = await engine.freshUrl();
-    guichet = await buildGuichet({ databaseUrl, imapUrl: peers.dovecot.url.replace(/INBOX$/, box), smtpUrl: peers.sink.url });
+    // Bob, in Cc of the first test, is of no organisation: anyone in Cc may watch here.
+    guichet = await buildGuichet({
+      databaseUrl, imapUrl: peers.dovecot.url.replace(/INBOX$/, box), smtpUrl: peers.sink.url,
+      overrides: { intake: { unknownSenders: 'accept', watchers: 'any' } },
+    });
     await guichet.start({ listen: false });
     return { g: guichet, box };
   }
@@ -173,7 +177,11 @@ suite('intake end to end on $name', (engine) => {
     await g.stop();
 
     // Same database, and the mailbox cursor forgotten: the poller fetches the message again.
-    guichet = await buildGuichet({ databaseUrl, imapUrl: peers.dovecot.url.replace(/INBOX$/, box), smtpUrl: peers.sink.url });
+    // Bob, in Cc of the first test, is of no organisation: anyone in Cc may watch here.
+    guichet = await buildGuichet({
+      databaseUrl, imapUrl: peers.dovecot.url.replace(/INBOX$/, box), smtpUrl: peers.sink.url,
+      overrides: { intake: { unknownSenders: 'accept', watchers: 'any' } },
+    });
     await guichet.database.db.deleteFrom('mailbox_cursor').execute();
     await guichet.start({ listen: false });
     await guichet.poller!.pollNow();

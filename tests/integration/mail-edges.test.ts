@@ -3,6 +3,8 @@
 // answered, a reply to a duplicate lands only where its sender may write, a stranger's automatic
 // mail writes nothing on a ticket, and a project named by mail must be one the sender may use.
 import { afterEach, expect, it } from 'vitest';
+import type { Guichet } from '../../src/app.ts';
+import { validateContact } from '../../src/accounts/contacts.ts';
 import { API_TOKEN, clientMail, getTicket, SUPPORT } from '../support/guichet.ts';
 import { mailPeers, mailSuite } from '../support/mail-suite.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
@@ -17,7 +19,22 @@ suite('mail edges on $name', (engine) => {
     p = null;
     peers.sink.clear();
   });
-  const start = async () => (p = await startPipeline(engine, peers.dovecot, peers.sink));
+  const start = async (overrides: Record<string, unknown> = {}) => (p = await startPipeline(engine, peers.dovecot, peers.sink, overrides));
+
+  async function acme(g: Guichet): Promise<void> {
+    const db = g.database.db;
+    const { id } = await db.insertInto('organisation').values({ name: 'Acme', requires_validation: 0, created_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('organisation_domain').values({ domain: 'acme.test', organisation_id: id }).execute();
+  }
+
+  async function staffReply(g: Guichet, message: string): Promise<void> {
+    const res = await g.http.request('/api/v1/tickets/1/replies', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message }),
+    });
+    expect(res.status).toBe(201);
+  }
 
   it('takes the same Message-ID from the same sender once, however its trace headers differ', async () => {
     const p = await start();
@@ -120,5 +137,42 @@ suite('mail edges on $name', (engine) => {
     const ticket = await getTicket(p.g, 1);
     expect(ticket.description).toBe('The CSV export is empty.\n\nAda');
     expect(ticket.entries[0].full_text).toContain('+33 1 23 45 67 89');
+  });
+
+  it("makes at most maxWatchers watchers of a first mail's Cc, only of the reporter's organisation, never ours or a blocked contact", async () => {
+    const p = await start();
+    await acme(p.g);
+    const db = p.g.database.db;
+    await db.insertInto('project').values({ key: 'PAY', name: 'Payroll', default_type: 'assistance', created_at: new Date().toISOString() }).execute();
+    const { id: pay } = await db.selectFrom('project').select('id').executeTakeFirstOrThrow();
+    await db.insertInto('project_address').values({ address: 'payroll@help.example.test', project_id: pay }).execute();
+    await db.insertInto('contact').values({ email: 'eve@acme.test', name: 'Eve', organisation_id: null, state: 'blocked', created_at: new Date().toISOString() }).execute();
+    const colleagues = Array.from({ length: 12 }, (_, i) => `c${i + 1}@acme.test`);
+    const cc = ['eve@acme.test', 'carol@stranger.test', 'support+loop@help.example.test', 'payroll+x@help.example.test', ...colleagues];
+    await p.deliver(clientMail({ from: 'ada@acme.test', cc: cc.join(', '), subject: 'Flood', body: 'Everyone look.' }).raw);
+    await p.sent(1);
+    expect((await getTicket(p.g, 1)).watchers.sort()).toEqual(colleagues.slice(0, 10).sort());
+
+    await staffReply(p.g, 'We are on it.');
+    const told = await p.sent(11);
+    expect(told.map((m) => m.envelope.to[0]).sort()).toEqual(['ada@acme.test', ...colleagues.slice(0, 10)].sort());
+  });
+
+  it('lets a stranger in Cc hear and write only once staff validated the address (watchers: any, unknown senders held)', async () => {
+    const p = await start({ intake: { unknownSenders: 'hold', watchers: 'any' } });
+    await acme(p.g);
+    await p.deliver(clientMail({ from: 'ada@acme.test', cc: 'carol@stranger.test', subject: 'Shared problem', body: 'Carol sees it too.' }).raw);
+    await p.sent(1);
+    expect((await getTicket(p.g, 1)).watchers).toEqual(['carol@stranger.test']);
+    await staffReply(p.g, 'First answer.');
+    expect((await p.sent(1)).map((m) => m.envelope.to[0])).toEqual(['ada@acme.test']);
+    await p.deliver(clientMail({ from: 'carol@stranger.test', subject: 'Re: [#1] Shared problem', body: 'Me too!' }).raw);
+    expect((await p.processed(2))[1]).toMatchObject({ state: 'quarantined', outcome: 'sender carol@stranger.test may not write on ticket #1' });
+
+    await validateContact(p.g.database.db, p.g.intake, 'carol@stranger.test');
+    await staffReply(p.g, 'Second answer.');
+    expect((await p.sent(2)).map((m) => m.envelope.to[0]).sort()).toEqual(['ada@acme.test', 'carol@stranger.test']);
+    await p.deliver(clientMail({ from: 'carol@stranger.test', subject: 'Re: [#1] Shared problem', body: 'Thanks!' }).raw);
+    expect((await p.processed(3))[2]).toMatchObject({ state: 'processed', outcome: 'comment' });
   });
 });

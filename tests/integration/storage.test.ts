@@ -42,7 +42,7 @@ describe.each(engines)('storage on $name', (engine) => {
   it('migrates an empty database, and migrating again changes nothing', async () => {
     const database = openDatabase(await engine.freshUrl());
     try {
-      expect(await migrateToLatest(database.db)).toEqual(['0001_initial', '0002_workflow', '0003_bodies_once', '0004_contact_bounce', '0005_inbound_message_id']);
+      expect(await migrateToLatest(database.db)).toEqual(['0001_initial', '0002_workflow', '0003_bodies_once', '0004_contact_bounce', '0005_inbound_message_id', '0006_watcher_contacts']);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const counter = await database.db.selectFrom('counter').selectAll().execute();
       expect(counter).toEqual([{ name: 'ticket', value: 0 }]);
@@ -65,10 +65,36 @@ describe.each(engines)('storage on $name', (engine) => {
       const entry = (text: string, full: string) => ({ ticket_id: ticket!.id, kind: 'email', author_email: 'ada@example.com', text, full_text: full, created_at: at });
       await db.insertInto('entry').values([entry('First body', 'First body'), entry('Reply', 'Reply\n\n> First body')]).execute();
 
-      expect(await migrateToLatest(db)).toEqual(['0003_bodies_once', '0004_contact_bounce', '0005_inbound_message_id']);
+      expect(await migrateToLatest(db)).toEqual(['0003_bodies_once', '0004_contact_bounce', '0005_inbound_message_id', '0006_watcher_contacts']);
       const entries = await db.selectFrom('entry').select(['text', 'full_text']).orderBy('id').execute();
       expect(entries).toEqual([{ text: 'First body', full_text: null }, { text: 'Reply', full_text: 'Reply\n\n> First body' }]);
       expect(Object.keys(await db.selectFrom('ticket').selectAll().executeTakeFirstOrThrow())).not.toContain('description');
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('makes active contacts of watchers recorded before 0006, so an upgrade silences nobody', async () => {
+    const database = openDatabase(await engine.freshUrl());
+    const db = database.db as Kysely<any>;
+    try {
+      await migrateTo(db, '0005_inbound_message_id');
+      const at = new Date().toISOString();
+      const [ada] = await db.insertInto('contact').values({ email: 'ada@example.com', name: 'Ada', state: 'active', created_at: at }).returning('id').execute();
+      await db.insertInto('contact').values({ email: 'eve@example.com', name: 'Eve', state: 'blocked', created_at: at }).execute();
+      const [ticket] = await db.insertInto('ticket').values({
+        number: 1, type: 'assistance', priority: 'minor', status: 'new', resolution: 'open', summary: 's',
+        reporter_id: ada!.id, visibility: 'public', awaiting: 'staff', language: 'en', created_at: at, updated_at: at,
+      }).returning('id').execute();
+      await db.insertInto('ticket_watcher').values(['bob@example.com', 'eve@example.com'].map((email) => ({ ticket_id: ticket!.id, email }))).execute();
+
+      expect(await migrateToLatest(db)).toEqual(['0006_watcher_contacts']);
+      const contacts = await db.selectFrom('contact').select(['email', 'state']).orderBy('email').execute();
+      expect(contacts).toEqual([
+        { email: 'ada@example.com', state: 'active' },
+        { email: 'bob@example.com', state: 'active' },
+        { email: 'eve@example.com', state: 'blocked' },
+      ]);
     } finally {
       await database.close();
     }

@@ -162,7 +162,8 @@ suite('workflow on $name', (engine) => {
   });
 
   it('tells watchers of public tickets only, keeps internal notes in, and says which fields fell back', async () => {
-    const p = await start();
+    // Bob is of no organisation: he becomes a watcher only where anyone in Cc may.
+    const p = await start({ intake: { unknownSenders: 'accept', watchers: 'any' } });
     await p.deliver(clientMail({ subject: 'Public one', cc: 'bob@example.com', body: 'Hello' }).raw);
     await p.deliver(clientMail({ subject: 'Private one', cc: 'bob@example.com', body: 'Visibility: private\r\nType: whatever\r\n\r\nSecret stuff' }).raw);
     const created = await p.sent(4);

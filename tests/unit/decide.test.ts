@@ -63,7 +63,7 @@ const cases: Array<[string, Facts, Sender | null, RouteFacts, DecideSettings, Di
     { kind: 'quarantine', reason: 'sender ada@client.test may not write on ticket #12', ticketNumber: 12 }],
   ['a blocked contact on their own ticket is quarantined', facts(), sender('blocked'), onTicket('new', true), settings,
     { kind: 'quarantine', reason: 'sender ada@client.test may not write on ticket #12', ticketNumber: 12 }],
-  ['a pending watcher may answer on a ticket', facts(), sender('pending', { notified: true }), onTicket('resolved'), settings,
+  ['whoever the ticket lets write (the glue says: reporter, active watcher, organisation, staff) replies, whatever their account state', facts(), sender('pending', { notified: true }), onTicket('resolved'), settings,
     { kind: 'reply', ticketNumber: 12, as: 'client', reopen: false }],
   ['a client reply to a closed ticket opens a new one linked to it', facts(), sender('active'), onTicket('closed'), settings,
     { kind: 'new-ticket', linkedTo: 12, unknownTag: null }],

@@ -1,8 +1,9 @@
 // What every disposition's handler is given: the transaction, the message as the prepare stage left
 // it, the sender as identified, and the notices the intake may send. A handler carries out one
 // disposition (decide.ts) and says what it came to; the glue (apply.ts) records that on the row.
-import { admitSender, type Sender, type UnknownSenders } from '../../accounts/identify.ts';
+import { admitSender, type Sender } from '../../accounts/identify.ts';
 import type { AccountNotices } from '../../accounts/notices.ts';
+import type { WatcherPolicy } from '../../accounts/watchers.ts';
 import type { Contact, InboundMessage, Language, Trx } from '../../db/schema.ts';
 import type { TicketNotices } from '../../tickets/notices.ts';
 import type { EntryInput } from '../../tickets/store.ts';
@@ -23,12 +24,11 @@ export interface IntakeNotices extends TicketNotices, AccountNotices {
   returned(trx: Trx, messageIds: string[], reason: string): Promise<string[]>;
 }
 
-export interface IntakeSettings extends DecideSettings {
+export interface IntakeSettings extends DecideSettings, WatcherPolicy {
   /** The support domain: Guichet's Message-IDs are minted under it. */
   domain: string;
   tagPrefix: string;
   defaultLanguage: Language;
-  unknownSenders: UnknownSenders;
 }
 
 /** A stored message and what the prepare stage made of it. */

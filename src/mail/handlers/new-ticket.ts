@@ -4,6 +4,7 @@
 // fell back to its default. With several projects and nothing saying which, the client is asked
 // and the message waits, held, for the answer (project-answer.ts).
 import { projectsFor } from '../../accounts/directory.ts';
+import { admitWatchers } from '../../accounts/watchers.ts';
 import type { Contact, Trx } from '../../db/schema.ts';
 import { isOurAddress, plusKey } from '../../protocol/addresses.ts';
 import { openFromMail } from '../../tickets/client-mail.ts';
@@ -37,6 +38,16 @@ async function findProject(h: Handling, contact: Contact, named: string | undefi
   return { id: null, choices: allowed };
 }
 
+/** The people the mail is also addressed to: not its sender, not Guichet's own addresses. */
+async function othersNamed(h: Handling): Promise<string[]> {
+  const { mail } = h.message;
+  const named = [...mail.to, ...mail.cc].map((a) => a.address).filter((a) => a !== mail.from?.address && !isOurAddress(a, h.settings.supportAddresses));
+  if (!named.length) return [];
+  // Project addresses (and their plus variants) are Guichet's too; a short table, read whole.
+  const projects = (await h.trx.selectFrom('project_address').select('address').execute()).map((p) => p.address);
+  return named.filter((a) => !isOurAddress(a, projects));
+}
+
 async function productsOf(trx: Trx, projectId: number | null, named: string[], fallbacks: Fallback[]): Promise<number[]> {
   if (!named.length) return [];
   const rows = projectId === null ? [] : await trx.selectFrom('product').select(['id', 'name']).where('project_id', '=', projectId).execute();
@@ -67,8 +78,7 @@ export const newTicket: Handler<{ linkedTo: number | null; unknownTag: number | 
   if (project.id === null && pseudo.fields.project) fallbacks.push({ field: 'project', given: pseudo.fields.project, used: '—' });
   const productIds = await productsOf(trx, project.id, pseudo.fields.products ?? [], fallbacks);
 
-  const from = mail.from!.address;
-  const watchers = [...mail.to, ...mail.cc].map((a) => a.address).filter((a) => a !== from && !isOurAddress(a, h.settings.supportAddresses));
+  const watchers = await admitWatchers(trx, await othersNamed(h), contact, h.settings, now);
   const { ticket, entry } = await openFromMail(trx, h.notices, {
     reporter: contact,
     summary: h.summary,
