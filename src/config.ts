@@ -103,9 +103,11 @@ const fileSchema = z
         maxMessageBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
         maxAttachmentBytes: z.number().int().min(1024).default(15 * 1024 * 1024),
         acknowledgementsPerHour: z.number().int().min(1).default(20),
+        /** Time one message may take to prepare (parse, text, classify) on the prepare thread; past it, it fails alone. */
+        parseSeconds: z.number().min(0.1).max(3600).default(30),
       })
       .strict()
-      .default({ maxMessageBytes: 25 * 1024 * 1024, maxAttachmentBytes: 15 * 1024 * 1024, acknowledgementsPerHour: 20 }),
+      .default({ maxMessageBytes: 25 * 1024 * 1024, maxAttachmentBytes: 15 * 1024 * 1024, acknowledgementsPerHour: 20, parseSeconds: 30 }),
     defaultLanguage: z.enum(['en', 'fr']).default('en'),
     intake: z
       .object({

@@ -5,7 +5,8 @@
 // Guarantees: the thread starts on first use (or on warm()); it never keeps the process alive while
 // no request is in flight; each request ends exactly once, either done (its handler said so) or lost
 // (its handler's `lost`, called only for the requests in flight when the thread died); the request
-// after a death starts a new thread. It depends on nothing of Guichet's.
+// after a death starts a new thread. A caller may also stop a thread that takes too long (abort):
+// that is a death with the caller's reason. It depends on nothing of Guichet's.
 // The protocol, both ways, is `{ id, data }`: the thread answers a request with one or more messages
 // carrying its id (progress, then a result), and may answer several requests in any order.
 import { Worker } from 'node:worker_threads';
@@ -27,6 +28,12 @@ export interface WorkerThread<Request, Answer> {
   warm(): void;
   /** Lets the requests in hand end, then stops the thread; a later request starts a new one. */
   close(): Promise<void>;
+  /**
+   * Terminates the thread now, even in the middle of synchronous code: the requests in flight are
+   * lost with `err` (oldest first), whatever it posts after is dropped, and the next request starts
+   * a new thread.
+   */
+  abort(err: Error): void;
 }
 
 export function workerThread<Request, Answer>(entry: URL, workerData?: unknown): WorkerThread<Request, Answer> {
@@ -90,6 +97,12 @@ export function workerThread<Request, Answer>(entry: URL, workerData?: unknown):
       const w = worker;
       worker = null;
       await w?.terminate();
+    },
+    abort(err) {
+      const w = worker;
+      if (!w) return;
+      died(w, err);
+      w.terminate().catch(() => {});
     },
   };
 }

@@ -28,7 +28,8 @@ export interface IntakeOptions {
   dataDir: string;
   notices: IntakeNotices;
   settings: IntakeSettings;
-  limits: { maxMessageBytes: number; maxAttachmentBytes: number };
+  /** parseSeconds: the prepare thread's time budget per message (the inline preparer has none). */
+  limits: { maxMessageBytes: number; maxAttachmentBytes: number; parseSeconds?: number };
   /** Parse on a worker thread (the default) or on the caller's thread (one-shot commands). */
   thread?: boolean;
   /** Called after each committed batch: what it queued (acknowledgements, alerts) can be sent. */
@@ -91,6 +92,9 @@ export function createIntake(opts: IntakeOptions) {
       return rows;
     });
 
+    // Every message prepared before the apply transaction opens: a slow one (up to
+    // limits.parseSeconds) must not hold a write transaction, and so every writer, waiting.
+    await Promise.all(job.prepared);
     const finished: Array<Finished | null> = [];
     const results = await opts.db.transaction().execute(async (trx) => {
       const done: IntakeResult[] = [];
@@ -100,7 +104,6 @@ export function createIntake(opts: IntakeOptions) {
           done.push({ inboundId: row.id, state: row.state, outcome: row.outcome ?? '', ticketNumber: null, duplicate });
           continue;
         }
-        // The prepare thread runs ahead: this message is usually parsed by the time it is its turn.
         const prepared = await job.prepared[i]!;
         if (prepared.kind === 'rejected') {
           await reject(trx, row.id, prepared.state, prepared.reason, now());

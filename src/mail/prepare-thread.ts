@@ -1,15 +1,24 @@
 // Runs stages 1 (bytes to disk) and 2 (prepare) for a batch of messages, on a worker thread: parsing
 // and writing files cost as much CPU as the database work, and on two cores they can overlap it.
 // The main thread gets the batch's stored bytes (it records their rows before applying anything) and
-// each prepared message as soon as it is ready, so it applies message i while the thread parses
-// message i + 1. The same code runs inline where a thread is not worth its start-up (`guichet ingest`).
-import { workerThread, type Handler } from '../worker-thread.ts';
+// each prepared message as soon as it is ready; the intake applies a batch once all of it is
+// prepared, while the thread prepares the next batch. Each message has a time budget on the thread
+// (limits.parseSeconds). The same code runs inline where a thread is not worth its start-up
+// (`guichet ingest`), without a budget: synchronous code on the caller's thread cannot be stopped.
+import { workerThread } from '../worker-thread.ts';
 import { prepareMail, type PrepareOptions, type Prepared } from './prepare.ts';
 import { storeRawBytes, type StoredBytes } from './raw-store.ts';
 
 export interface PrepareThreadOptions extends PrepareOptions {
   rawDir: string;
+  /**
+   * `parseSeconds`: the time one message may take to prepare on the thread (default 30). Past it
+   * the message fails alone and the thread is replaced; the inline preparer cannot enforce it.
+   */
+  limits: PrepareOptions['limits'] & { parseSeconds?: number };
 }
+
+export const DEFAULT_PARSE_SECONDS = 30;
 
 export interface PrepareJob {
   /** Every message's bytes on disk, in order; rejects when they could not all be written. */
@@ -26,6 +35,7 @@ export interface Preparer {
 }
 
 type Progress =
+  | { kind: 'begin' }
   | { kind: 'stored'; stored: StoredBytes[] }
   | { kind: 'stored-error'; message: string }
   | { kind: 'prepared'; index: number; prepared: Prepared };
@@ -35,6 +45,9 @@ type Progress =
  * reporting each step. The main thread applies nothing before the batch is stored.
  */
 export async function prepareBatch(raws: Buffer[], opts: PrepareThreadOptions, report: (p: Progress) => void): Promise<void> {
+  // The first message's clock starts here, not when the batch was posted: a thread still loading,
+  // or busy with an earlier batch, is not this message's time.
+  report({ kind: 'begin' });
   const storing = Promise.all(raws.map((raw) => storeRawBytes(opts.rawDir, raw))).then(
     (stored) => report({ kind: 'stored', stored }),
     (err: Error) => report({ kind: 'stored-error', message: err.message }),
@@ -50,53 +63,56 @@ function deferred<T>() {
   return { promise, resolve, reject, settled: false };
 }
 
-/** A job whose promises are settled by progress reports, from whichever thread makes them. */
+/** Preparing one message took longer than limits.parseSeconds: the thread was stopped on it. */
+class PrepareTimeout extends Error {}
+
+/**
+ * A job whose promises are settled by progress reports, from whichever thread makes them. Each
+ * promise settles once: a late report (from a thread stopped after the message was given up) is
+ * dropped, so a message never gets two outcomes.
+ */
 function pendingJob(raws: Buffer[], opts: PrepareThreadOptions) {
   const stored = deferred<StoredBytes[]>();
   const prepared = raws.map(() => deferred<Prepared>());
   // A caller that gives up on a batch (its rows were duplicates) must not leave a rejection unheard.
   stored.promise.catch(() => {});
-  let unsettled = raws.length + 1;
   return {
     job: { stored: stored.promise, prepared: prepared.map((d) => d.promise) } satisfies PrepareJob,
-    /** Returns true once the report settled the last of the job's promises. */
-    answer(p: Progress): boolean {
-      const d = p.kind === 'prepared' ? prepared[p.index]! : stored;
-      if (!d.settled) (d.settled = true), unsettled--;
+    stored,
+    isOpen: (index: number) => !prepared[index]!.settled,
+    storedReport(p: Exclude<Progress, { kind: 'begin' | 'prepared' }>): void {
+      if (stored.settled) return;
+      stored.settled = true;
       if (p.kind === 'stored') stored.resolve(p.stored);
-      else if (p.kind === 'stored-error') stored.reject(new Error(`storing raw bytes failed: ${p.message}`));
-      else prepared[p.index]!.resolve(p.prepared);
-      return unsettled === 0;
+      else stored.reject(new Error(`storing raw bytes failed: ${p.message}`));
     },
-    /**
-     * The thread died with this job unfinished. When it was working on this job (`culprit`), the
-     * first unanswered message is the one it died on: that one fails with the reason, never to be
-     * retried in a loop. Everything else is finished here, on the caller's thread.
-     */
-    lost(err: Error, culprit: boolean): void {
-      const open = prepared.flatMap((d, i) => (d.settled ? [] : [{ d, raw: raws[i]! }]));
-      void (async () => {
-        if (!stored.settled) {
-          try {
-            stored.resolve(await Promise.all(raws.map((raw) => storeRawBytes(opts.rawDir, raw))));
-          } catch (e) {
-            stored.reject(new Error(`storing raw bytes failed after the prepare thread stopped (${err.message}): ${(e as Error).message}`));
-            return;
-          }
-        }
-        const rest = culprit ? open.slice(1) : open;
-        if (culprit) open[0]?.d.resolve({ kind: 'rejected', state: 'failed', reason: `prepare thread stopped on this message: ${err.message}` });
-        for (const { d, raw } of rest) d.resolve(await prepareMail(raw, opts));
-      })();
+    settle(index: number, p: Prepared): void {
+      const d = prepared[index]!;
+      if (d.settled) return;
+      d.settled = true;
+      d.resolve(p);
     },
-  } satisfies Handler<Progress> & { job: PrepareJob };
+    /** Stage 1 on this thread, for a job whose thread stopped before reporting it. */
+    async storeHere(err: Error): Promise<void> {
+      if (stored.settled) return;
+      stored.settled = true;
+      try {
+        stored.resolve(await Promise.all(raws.map((raw) => storeRawBytes(opts.rawDir, raw))));
+      } catch (e) {
+        stored.reject(new Error(`storing raw bytes failed after the prepare thread stopped (${err.message}): ${(e as Error).message}`));
+      }
+    },
+  };
 }
 
 export function inlinePreparer(opts: PrepareThreadOptions): Preparer {
   return {
     run(raws) {
       const pending = pendingJob(raws, opts);
-      void prepareBatch(raws, opts, (p) => pending.answer(p));
+      void prepareBatch(raws, opts, (p) => {
+        if (p.kind === 'prepared') pending.settle(p.index, p.prepared);
+        else if (p.kind !== 'begin') pending.storedReport(p);
+      });
       return pending.job;
     },
     warm: () => {},
@@ -104,26 +120,88 @@ export function inlinePreparer(opts: PrepareThreadOptions): Preparer {
   };
 }
 
-/** Batches run on one worker thread, started on first use and again after it dies. */
+/**
+ * Batches run on one worker thread, started on first use and again after it dies or is stopped.
+ * Each message has `limits.parseSeconds` to be prepared, counted from the thread's report of the
+ * one before (or of the batch's start): past it the thread is terminated, the message fails with
+ * the reason, and the rest of the batch is posted again to a new thread.
+ */
 export function threadPreparer(
   opts: PrepareThreadOptions,
   log: (msg: string) => void = () => {},
-  /** The thread's entry point; tests give one that dies on purpose. */
+  /** The thread's entry point; tests give one that dies or hangs on purpose. */
   entry: URL = new URL('./prepare.worker.mjs', import.meta.url),
 ): Preparer {
   const thread = workerThread<Buffer[], Progress>(entry, opts);
+  const seconds = opts.limits.parseSeconds ?? DEFAULT_PARSE_SECONDS;
+  // The thread takes one batch at a time and its messages in order: one clock is enough.
+  let clock: NodeJS.Timeout | null = null;
+  const stop = () => {
+    if (clock) clearTimeout(clock);
+    clock = null;
+  };
+  const start = () => {
+    stop();
+    clock = setTimeout(() => {
+      clock = null;
+      thread.abort(new PrepareTimeout(`preparing took longer than ${seconds} s (limits.parseSeconds)`));
+    }, seconds * 1000);
+    clock.unref();
+  };
+
+  /**
+   * Posts the messages `indices` of a job to the thread. The first post also stores the batch; a
+   * post after a stop carries only the messages still open, each reported back under its index.
+   */
+  function post(raws: Buffer[], pending: ReturnType<typeof pendingJob>, indices: number[], first: boolean): void {
+    let reported = 0;
+    let storedSeen = false;
+    // Copied, not transferred: the caller's buffers stay usable.
+    thread.request(
+      indices.map((i) => raws[i]!),
+      {
+        answer(p) {
+          if (p.kind === 'begin') {
+            if (indices.length) start();
+            return false;
+          }
+          if (p.kind === 'prepared') {
+            pending.settle(indices[p.index]!, p.prepared);
+            reported = p.index + 1;
+            if (reported < indices.length) start();
+            else stop();
+          } else {
+            storedSeen = true;
+            if (first) pending.storedReport(p);
+          }
+          return storedSeen && reported === indices.length;
+        },
+        // The thread takes batches in order: the oldest one in flight is the one it was working on.
+        // When it stopped on this post (`oldest`), the first unanswered message is the one it stopped
+        // on: that one fails with the reason, never to be retried in a loop. The others are posted
+        // again, to a new thread, so a second slow message is bounded too.
+        lost(err, oldest) {
+          const open = indices.filter((i) => pending.isOpen(i));
+          if (oldest) {
+            stop();
+            log(`prepare thread stopped: ${err.message}`);
+            const culprit = open.shift();
+            if (culprit !== undefined) {
+              const reason = err instanceof PrepareTimeout ? err.message : `prepare thread stopped on this message: ${err.message}`;
+              pending.settle(culprit, { kind: 'rejected', state: 'failed', reason });
+            }
+          }
+          if (first) void pending.storeHere(err);
+          if (open.length) post(raws, pending, open, false);
+        },
+      },
+    );
+  }
+
   return {
     run(raws) {
       const pending = pendingJob(raws, opts);
-      // Copied, not transferred: the caller's buffers stay usable.
-      thread.request(raws, {
-        answer: (p) => pending.answer(p),
-        // The thread takes batches in order: the oldest one in flight is the one it was working on.
-        lost(err, oldest) {
-          if (oldest) log(`prepare thread stopped: ${err.message}`);
-          pending.lost(err, oldest);
-        },
-      });
+      post(raws, pending, raws.map((_, i) => i), true);
       return pending.job;
     },
     warm: () => thread.warm(),

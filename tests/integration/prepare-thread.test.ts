@@ -1,5 +1,6 @@
 // The prepare thread on a real worker and real files: the same results as preparing inline, and a
-// message that kills the thread fails alone while the rest of its batch, and later batches, go on.
+// message that kills the thread fails alone while the rest of its batch, and later batches, go on;
+// so does a message whose preparation hangs past limits.parseSeconds.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,5 +108,64 @@ describe('prepare thread', () => {
     const next = thread.run([plain(7)]);
     await next.stored;
     expect(await Promise.all(next.prepared)).toMatchObject([{ kind: 'mail', mail: { subject: 'Printer 7' } }]);
+  });
+
+  it('fails a message that hangs past limits.parseSeconds, replaces the thread, and prepares the rest once', async () => {
+    const logs: string[] = [];
+    const budget = { ...opts, limits: { ...opts.limits, parseSeconds: 0.5 } };
+    const thread = threadPreparer(budget, (m) => logs.push(m), new URL('../support/hanging-prepare.worker.mjs', import.meta.url));
+    preparers.push(thread);
+    // Loaded first: the clock starts when the thread begins a batch, not when it was posted.
+    thread.warm();
+    const job = thread.run([plain(10), plain(11, ['X-Test: hang here']), plain(12), plain(13, ['X-Test: hang here']), plain(14)]);
+    const queued = thread.run([plain(15)]);
+    const first = await job.prepared[0]!;
+    // The hanging message's clock started when the one before it was reported.
+    const t0 = performance.now();
+    expect(first).toMatchObject({ kind: 'mail', mail: { subject: 'Printer 10' } });
+    const hung = await job.prepared[1]!;
+    const waited = performance.now() - t0;
+    expect(hung).toEqual({ kind: 'rejected', state: 'failed', reason: 'preparing took longer than 0.5 s (limits.parseSeconds)' });
+    // About the budget: not the whole batch's time, not forever.
+    expect(waited).toBeGreaterThanOrEqual(400);
+    expect(waited).toBeLessThan(2500);
+    const stored = await job.stored;
+    expect(stored.every((s) => existsSync(path.join(budget.rawDir, s.rawPath)))).toBe(true);
+    // The rest goes to a new thread, under the same budget: the second hanging message fails alone too.
+    const prepared = await Promise.all(job.prepared);
+    expect(prepared.map((p) => (p.kind === 'mail' ? p.mail.subject : p.reason))).toEqual([
+      'Printer 10',
+      'preparing took longer than 0.5 s (limits.parseSeconds)',
+      'Printer 12',
+      'preparing took longer than 0.5 s (limits.parseSeconds)',
+      'Printer 14',
+    ]);
+    expect(logs).toEqual([
+      'prepare thread stopped: preparing took longer than 0.5 s (limits.parseSeconds)',
+      'prepare thread stopped: preparing took longer than 0.5 s (limits.parseSeconds)',
+    ]);
+    await queued.stored;
+    expect(await Promise.all(queued.prepared)).toMatchObject([{ kind: 'mail', mail: { subject: 'Printer 15' } }]);
+
+    // A later batch runs on a fresh thread, within the budget, and nothing is reported twice.
+    const t1 = performance.now();
+    const next = thread.run([plain(16), plain(17)]);
+    await next.stored;
+    expect(await Promise.all(next.prepared)).toMatchObject([{ kind: 'mail', mail: { subject: 'Printer 16' } }, { kind: 'mail', mail: { subject: 'Printer 17' } }]);
+    expect(performance.now() - t1).toBeLessThan(5000);
+    expect(logs).toHaveLength(2);
+  });
+
+  it('does not count the thread loading, or the batch as a whole, against a message', async () => {
+    // Not warmed: loading the thread takes longer than this budget, and so may the batch of 40.
+    const logs: string[] = [];
+    const thread = threadPreparer({ ...opts, limits: { ...opts.limits, parseSeconds: 0.5 } }, (m) => logs.push(m));
+    preparers.push(thread);
+    const raws = Array.from({ length: 40 }, (_, i) => plain(100 + i));
+    const job = thread.run(raws);
+    await job.stored;
+    const prepared = await Promise.all(job.prepared);
+    expect(prepared.every((p) => p.kind === 'mail')).toBe(true);
+    expect(logs).toEqual([]);
   });
 });
