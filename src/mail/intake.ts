@@ -32,6 +32,8 @@ export interface IntakeOptions {
   limits: { maxMessageBytes: number; maxAttachmentBytes: number; parseSeconds?: number };
   /** Parse on a worker thread (the default) or on the caller's thread (one-shot commands). */
   thread?: boolean;
+  /** The prepare thread's entry point; tests give one that dies or hangs on purpose. */
+  prepareEntry?: URL;
   /** Called after each committed batch: what it queued (acknowledgements, alerts) can be sent. */
   onCommitted?: () => void;
   now?: () => Date;
@@ -60,7 +62,7 @@ export function createIntake(opts: IntakeOptions) {
   createFanOut(prepareOptions.filesDir);
   const preparer: Preparer = opts.thread === false
     ? inlinePreparer(prepareOptions)
-    : threadPreparer(prepareOptions, (msg) => log('error', msg));
+    : threadPreparer(prepareOptions, (msg) => log('error', msg), opts.prepareEntry);
 
   // Batches apply one after the other; one queued behind a batch in hand fails with it.
   let tail: Promise<unknown> = Promise.resolve();
@@ -92,40 +94,48 @@ export function createIntake(opts: IntakeOptions) {
       return rows;
     });
 
-    // Every message prepared before the apply transaction opens: a slow one (up to
-    // limits.parseSeconds) must not hold a write transaction, and so every writer, waiting.
-    await Promise.all(job.prepared);
+    // The prepare thread usually runs ahead, so most messages are prepared by their turn. One that
+    // is not yet (up to limits.parseSeconds) must not hold a write transaction, and with it every
+    // writer, waiting: what is applied so far is committed, the wait happens outside, and applying
+    // goes on in a new transaction.
+    const ready: boolean[] = job.prepared.map(() => false);
+    job.prepared.forEach((p, i) => void p.then(() => (ready[i] = true)));
     const finished: Array<Finished | null> = [];
-    const results = await opts.db.transaction().execute(async (trx) => {
-      const done: IntakeResult[] = [];
-      for (const [i, { row, duplicate }] of stored.entries()) {
-        finished.push(null);
-        if (row.state !== 'pending') {
-          done.push({ inboundId: row.id, state: row.state, outcome: row.outcome ?? '', ticketNumber: null, duplicate });
-          continue;
+    const results: IntakeResult[] = [];
+    while (results.length < stored.length) {
+      const next = results.length;
+      if (stored[next]!.row.state === 'pending' && !ready[next]) await job.prepared[next];
+      await opts.db.transaction().execute(async (trx) => {
+        for (let i = results.length; i < stored.length; i++) {
+          const { row, duplicate } = stored[i]!;
+          if (row.state === 'pending' && !ready[i] && i > next) return;
+          finished.push(null);
+          if (row.state !== 'pending') {
+            results.push({ inboundId: row.id, state: row.state, outcome: row.outcome ?? '', ticketNumber: null, duplicate });
+            continue;
+          }
+          const prepared = await job.prepared[i]!;
+          if (prepared.kind === 'rejected') {
+            await reject(trx, row.id, prepared.state, prepared.reason, now());
+            results.push({ inboundId: row.id, state: prepared.state, outcome: prepared.reason, ticketNumber: null, duplicate });
+            continue;
+          }
+          await sql`savepoint message`.execute(trx);
+          try {
+            const f = await applyInTransaction(trx, { notices: opts.notices, settings: opts.settings, now: now() }, { inbound: row, ...prepared });
+            await sql`release savepoint message`.execute(trx);
+            finished[i] = f;
+            results.push({ inboundId: row.id, state: f.state, outcome: f.outcome, ticketNumber: f.ticketNumber, duplicate });
+          } catch (err) {
+            await sql`rollback to savepoint message`.execute(trx);
+            await sql`release savepoint message`.execute(trx);
+            const reason = `processing failed: ${(err as Error).message}`;
+            await reject(trx, row.id, 'failed', reason, now());
+            results.push({ inboundId: row.id, state: 'failed', outcome: reason, ticketNumber: null, duplicate });
+          }
         }
-        const prepared = await job.prepared[i]!;
-        if (prepared.kind === 'rejected') {
-          await reject(trx, row.id, prepared.state, prepared.reason, now());
-          done.push({ inboundId: row.id, state: prepared.state, outcome: prepared.reason, ticketNumber: null, duplicate });
-          continue;
-        }
-        await sql`savepoint message`.execute(trx);
-        try {
-          const f = await applyInTransaction(trx, { notices: opts.notices, settings: opts.settings, now: now() }, { inbound: row, ...prepared });
-          await sql`release savepoint message`.execute(trx);
-          finished[finished.length - 1] = f;
-          done.push({ inboundId: row.id, state: f.state, outcome: f.outcome, ticketNumber: f.ticketNumber, duplicate });
-        } catch (err) {
-          await sql`rollback to savepoint message`.execute(trx);
-          await sql`release savepoint message`.execute(trx);
-          const reason = `processing failed: ${(err as Error).message}`;
-          await reject(trx, row.id, 'failed', reason, now());
-          done.push({ inboundId: row.id, state: 'failed', outcome: reason, ticketNumber: null, duplicate });
-        }
-      }
-      return done;
-    });
+      });
+    }
     // A mailbox slot whose bytes duplicated an earlier message left no row of its own: the cursor
     // remembers it, so the next round does not fetch it again.
     const skipped = items.filter((item, i) => results[i]!.duplicate && item.source.uid !== null && item.source.uidValidity !== null).at(-1);
