@@ -58,14 +58,29 @@ export async function newcomer(
   email: string,
   policy: { unknownSenders: UnknownSenders },
 ): Promise<{ state: ContactState; organisationId: number | null }> {
-  const organisation = await trx
-    .selectFrom('organisation_domain')
-    .innerJoin('organisation', 'organisation.id', 'organisation_domain.organisation_id')
-    .select(['organisation.id', 'organisation.requires_validation'])
-    .where('organisation_domain.domain', '=', domainOf(email))
-    .executeTakeFirst();
-  if (organisation) return { state: organisation.requires_validation ? 'pending' : 'active', organisationId: organisation.id };
-  return { state: policy.unknownSenders === 'accept' ? 'active' : 'pending', organisationId: null };
+  return (await newcomers(trx, [email], policy)).get(email)!;
+}
+
+/** The same for several addresses, in one query. */
+export async function newcomers(
+  trx: Trx,
+  emails: string[],
+  policy: { unknownSenders: UnknownSenders },
+): Promise<Map<string, { state: ContactState; organisationId: number | null }>> {
+  const domains = [...new Set(emails.map(domainOf))];
+  const organisations = domains.length
+    ? await trx
+        .selectFrom('organisation_domain')
+        .innerJoin('organisation', 'organisation.id', 'organisation_domain.organisation_id')
+        .select(['organisation_domain.domain', 'organisation.id', 'organisation.requires_validation'])
+        .where('organisation_domain.domain', 'in', domains)
+        .execute()
+    : [];
+  const stranger = { state: policy.unknownSenders === 'accept' ? 'active' : 'pending', organisationId: null } as const;
+  return new Map(emails.map((email) => {
+    const organisation = organisations.find((o) => o.domain === domainOf(email));
+    return [email, organisation ? { state: organisation.requires_validation ? 'pending' : 'active', organisationId: organisation.id } : stranger];
+  }));
 }
 
 /**

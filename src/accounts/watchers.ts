@@ -4,7 +4,7 @@
 // contact row gets one, by the same rules as a sender, so a stranger in a `hold` installation stays
 // pending — hears nothing and may not write — until staff validate the address.
 import type { Contact, Trx } from '../db/schema.ts';
-import { newcomer, type UnknownSenders } from './identify.ts';
+import { newcomers, type UnknownSenders } from './identify.ts';
 
 export interface WatcherPolicy {
   watchers: 'organisation' | 'any';
@@ -17,12 +17,13 @@ export async function admitWatchers(trx: Trx, named: string[], reporter: Contact
   const candidates = [...new Set(named.map((e) => e.toLowerCase()))].filter((e) => e !== reporter.email);
   if (!candidates.length || policy.maxWatchers === 0) return [];
   const known = await trx.selectFrom('contact').selectAll().where('email', 'in', candidates).execute();
-  const kept: Array<{ email: string; contact?: Contact; placed?: Awaited<ReturnType<typeof newcomer>> }> = [];
+  const placing = await newcomers(trx, candidates.filter((e) => !known.some((c) => c.email === e)), policy);
+  const kept: Array<{ email: string; contact?: Contact; placed?: ReturnType<typeof placing.get> }> = [];
   for (const email of candidates) {
     if (kept.length >= policy.maxWatchers) break;
     const contact = known.find((c) => c.email === email);
     if (contact && (contact.state === 'blocked' || contact.state === 'refused')) continue;
-    const placed = contact ? undefined : await newcomer(trx, email, policy);
+    const placed = contact ? undefined : placing.get(email);
     const organisationId = contact ? contact.organisation_id : placed!.organisationId;
     if (policy.watchers === 'organisation' && (reporter.organisation_id === null || organisationId !== reporter.organisation_id)) continue;
     kept.push({ email, contact, placed });
