@@ -104,7 +104,12 @@ export function createIntake(opts: IntakeOptions) {
     const results: IntakeResult[] = [];
     while (results.length < stored.length) {
       const next = results.length;
-      if (stored[next]!.row.state === 'pending' && !ready[next]) await job.prepared[next];
+      if (stored[next]!.row.state === 'pending' && !ready[next]) {
+        await job.prepared[next];
+        // The thread's answers arrive one message event at a time, and this code resumes after the
+        // first: let the others already queued arrive too, or every message gets a commit of its own.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       await opts.db.transaction().execute(async (trx) => {
         for (let i = results.length; i < stored.length; i++) {
           const { row, duplicate } = stored[i]!;
