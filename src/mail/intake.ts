@@ -1,6 +1,6 @@
 // The intake pipeline for raw messages, whatever brought them (IMAP, MTA pipe, SMTP intake): bytes
 // to disk and prepare (parse, attachments, text) on the prepare thread → rows (one transaction,
-// before anything is applied) → apply (one transaction, a savepoint per message) → tell the caller.
+// before anything is applied) → apply (a transaction per batch, a savepoint per message) → tell the caller.
 // Resolves once every message is durably recorded with an outcome; a message that cannot be
 // processed is recorded as failed with its reason and never stops the messages after it. It throws
 // only when the raw bytes could not be stored or the outcomes not committed: the caller must then
