@@ -7,7 +7,7 @@ import { classify, returnedMessageIds, type Classification } from './classify.ts
 import { htmlToText } from './html-text.ts';
 import { parseMail } from './parse.ts';
 import { writeContentAddressed } from './raw-store.ts';
-import { extractReply } from './reply-text.ts';
+import { extractReply, withoutSignature } from './reply-text.ts';
 import { sanitizeEmailHtml } from './sanitize.ts';
 import type { AttachmentMeta, InboundMail, MailFacts } from './types.ts';
 
@@ -28,6 +28,8 @@ export interface PreparedMail {
    * that names no earlier message and no ticket tag, which cannot be filed as a reply.
    */
   replyText: string | null;
+  /** bodyText without its signature and device lines: a first mail's description. */
+  firstText: string;
   /** The HTML part, sanitised: the only HTML a browser will ever be shown. */
   html: string | null;
   classification: Classification;
@@ -99,6 +101,7 @@ export async function prepareMail(raw: Buffer, opts: PrepareOptions): Promise<Pr
       mail: { ...facts, attachments: attachments.map(({ content: _, ...meta }) => meta) },
       bodyText,
       replyText: mayBeReply(mail) ? extractReply(bodyText) : null,
+      firstText: withoutSignature(bodyText),
       html: mail.html ? sanitizeEmailHtml(mail.html) : null,
       classification,
       attachments: stored,

@@ -11,7 +11,7 @@ import { openFromMail } from '../../tickets/client-mail.ts';
 import type { Fallback } from '../../tickets/notices.ts';
 import { awaitingProject } from '../inbound.ts';
 import { extractPseudoHeaders } from '../pseudo-headers.ts';
-import { extractReply, withoutSignature } from '../reply-text.ts';
+import { extractReply } from '../reply-text.ts';
 import { admit, entryOf, type Handler, type Handling } from './context.ts';
 
 interface ProjectFound {
@@ -66,7 +66,7 @@ export const newTicket: Handler<{ linkedTo: number | null; unknownTag: number | 
   const mail = message.mail;
   // A follow-up of a closed ticket keeps only the new text; a first mail all of it but its signature
   // (the entry's full text keeps everything).
-  const bodyText = d.linkedTo !== null ? (message.replyText ?? extractReply(message.bodyText)) : withoutSignature(message.bodyText);
+  const bodyText = d.linkedTo !== null ? (message.replyText ?? extractReply(message.bodyText)) : message.firstText;
   const pseudo = extractPseudoHeaders(bodyText, { allowMaintenance: h.sender!.staffId !== null });
   const fallbacks: Fallback[] = pseudo.unknown.map((u) => ({ field: u.field, given: u.given, used: DEFAULT_USED[u.field] }));
 
