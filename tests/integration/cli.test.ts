@@ -12,27 +12,9 @@ import { testEngines } from '../support/databases.ts';
 import { clientMail, SUPPORT } from '../support/guichet.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { waitUntil } from '../support/wait.ts';
+import { BIN, cleanEnv, runGuichet } from '../support/cli.ts';
 
-const BIN = path.resolve('src/guichet.mjs');
 const engines = await testEngines();
-
-/** Environment without any GUICHET_* variable, so nothing leaks in from the developer's shell. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GUICHET_')));
-  return { ...env, ...extra };
-}
-
-function runGuichet(args: string[], opts: { cwd: string; input?: string; env?: NodeJS.ProcessEnv }) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: opts.env ?? cleanEnv() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
-  });
-}
 
 describe.each(engines)('guichet ingest on $name', (engine) => {
   let sink: SmtpSink;

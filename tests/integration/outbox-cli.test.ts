@@ -2,7 +2,6 @@
 // refused for real by an SMTP server (550 to RCPT TO) are listed as failed, put back to pending with
 // their attempts kept and their contact's bounce mark left alone (or lifted with --clear-bounce),
 // then delivered by the outbox once the recipient is accepted.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,23 +10,10 @@ import { createSmtpMailer } from '../../src/notify/mailer.ts';
 import { createOutboxWorker } from '../../src/notify/outbox-worker.ts';
 import { testEngines } from '../support/databases.ts';
 import { buildGuichet, clientMail, SUPPORT } from '../support/guichet.ts';
+import { runGuichet } from '../support/cli.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
-const BIN = path.resolve('src/guichet.mjs');
 const engines = await testEngines();
-
-function runGuichet(args: string[], cwd: string) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GUICHET_')));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
 
 describe.each(engines)('guichet outbox on $name', (engine) => {
   let sink: SmtpSink;
@@ -64,28 +50,28 @@ describe.each(engines)('guichet outbox on $name', (engine) => {
         ['gone1@example.com', 'failed', 1], ['gone2@example.com', 'failed', 1], ['fine@example.com', 'sent', 1],
       ]);
 
-      let run = await runGuichet(['outbox', 'list', '--failed'], dir);
+      let run = await runGuichet(['outbox', 'list', '--failed'], { cwd: dir });
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(run.stdout.trim().split('\n')).toHaveLength(2);
       expect(run.stdout).toMatch(new RegExp(`${one!.id} failed\\s+ticket-received to gone1@example.com, 1 attempt\\(s\\).*550`));
 
       // By id: back to pending, attempts kept, the contact still marked bouncing.
-      run = await runGuichet(['outbox', 'retry', String(one!.id)], dir);
+      run = await runGuichet(['outbox', 'retry', String(one!.id)], { cwd: dir });
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`${one!.id} to gone1@example.com: pending again`);
       expect((await rows()).map((r) => [r.state, r.attempts])).toEqual([['pending', 1], ['failed', 1], ['sent', 1]]);
       expect(await bounced('gone1@example.com')).toBe(true);
 
       // An id that names no failed notification changes nothing.
-      run = await runGuichet(['outbox', 'retry', String(three!.id)], dir);
+      run = await runGuichet(['outbox', 'retry', String(three!.id)], { cwd: dir });
       expect(run.code).toBe(1);
       expect(run.stdout).toContain(`no failed notification with id ${three!.id}`);
-      run = await runGuichet(['outbox', 'retry'], dir);
+      run = await runGuichet(['outbox', 'retry'], { cwd: dir });
       expect(run.code).toBe(2);
 
       // All failed, lifting the bounce mark.
-      run = await runGuichet(['outbox', 'retry', '--all-failed', '--clear-bounce'], dir);
+      run = await runGuichet(['outbox', 'retry', '--all-failed', '--clear-bounce'], { cwd: dir });
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('1 notification(s) will be sent');
       expect((await rows()).map((r) => [r.state, r.attempts])).toEqual([['pending', 1], ['pending', 1], ['sent', 1]]);
@@ -100,7 +86,7 @@ describe.each(engines)('guichet outbox on $name', (engine) => {
       expect((await rows()).map((r) => [r.state, r.attempts])).toEqual([['sent', 2], ['sent', 2], ['sent', 1]]);
       expect(sink.messages.map((m) => m.envelope.to[0]).sort()).toEqual(['gone1@example.com', 'gone2@example.com']);
 
-      run = await runGuichet(['outbox', 'list'], dir);
+      run = await runGuichet(['outbox', 'list'], { cwd: dir });
       expect(run.stdout).toBe('nothing waiting or failed\n');
     } finally {
       await worker.stop();
