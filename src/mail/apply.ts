@@ -4,7 +4,7 @@
 // the row pending, and the replay starts from a clean slate. Reads only until decide() has spoken.
 import { projectsFor } from '../accounts/directory.ts';
 import { lookUpSender, type Sender } from '../accounts/identify.ts';
-import type { Trx } from '../db/schema.ts';
+import type { Ticket, Trx } from '../db/schema.ts';
 import { findProjectMarker } from '../protocol/markers.ts';
 import { isOurMessageId } from '../protocol/message-id.ts';
 import { cleanSubject } from '../protocol/subject.ts';
@@ -28,10 +28,13 @@ const HANDLERS: { [K in Disposition['kind']]: Handler<Extract<Disposition, { kin
   quarantine, ignore, automatic, hold, reply, 'project-answer': projectAnswer, 'new-ticket': newTicket,
 };
 
-function lookups(trx: Trx): RouteLookups {
+/** The route's lookups; a ticket found by its tag is kept, so deciding does not read it again. */
+function lookups(trx: Trx, found: Map<number, Ticket>): RouteLookups {
   return {
     async ticketExists(number) {
-      return Boolean(await trx.selectFrom('ticket').select('id').where('number', '=', number).executeTakeFirst());
+      const ticket = await ticketByNumber(trx, number);
+      if (ticket) found.set(number, ticket);
+      return ticket !== undefined;
     },
     async ticketForMessageIds(ids) {
       const rows = await trx
@@ -51,9 +54,10 @@ function lookups(trx: Trx): RouteLookups {
 
 /** The route with what deciding needs of its tickets: where a reply lands, and whether the sender may write there. */
 async function routeFacts(trx: Trx, input: ApplyInput, sender: Sender | null, prefix: string): Promise<RouteFacts> {
-  const route = await routeMessage(input.mail, lookups(trx), prefix);
+  const found = new Map<number, Ticket>();
+  const route = await routeMessage(input.mail, lookups(trx, found), prefix);
   if (route.kind === 'new') return route;
-  const named = (await ticketByNumber(trx, route.number))!;
+  const named = found.get(route.number) ?? (await ticketByNumber(trx, route.number))!;
   const target = await followDuplicates(trx, named);
   const writer = sender && { ...sender, contactId: sender.contact?.id ?? null };
   const may = writer !== null && (await mayWrite(trx, named, writer));
