@@ -4,6 +4,8 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { OutboxRow } from '../db/schema.ts';
+import { domainOf } from '../protocol/addresses.ts';
+import { LOOP_HEADER, loopHeaderValue } from '../protocol/loop-header.ts';
 import { workerThread } from '../worker-thread.ts';
 
 export interface SendResult {
@@ -49,6 +51,12 @@ export function isPermanentFailure(err: unknown): boolean {
   return classifyFailure(err) === 'recipient';
 }
 
+/** The support domain, from the From the mailer is given (`Name <support@domain>` or a bare address). */
+function installationOf(from: string): string {
+  const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
+  return loopHeaderValue(domainOf(address.trim()));
+}
+
 function message(row: OutboxRow, from: string) {
   return {
     // base64 costs a third of quoted-printable's CPU on the long HTML part; every client reads it.
@@ -67,6 +75,8 @@ function message(row: OutboxRow, from: string) {
       // Asks Exchange/Outlook not to answer with out-of-office or read receipts: no mail loops.
       'X-Auto-Response-Suppress': 'All',
       Precedence: 'bulk',
+      // Names this installation, so our mail coming back is known as ours even with a new Message-ID.
+      [LOOP_HEADER]: installationOf(from),
     },
   };
 }
