@@ -102,12 +102,26 @@ const fileSchema = z
       .object({
         maxMessageBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
         maxAttachmentBytes: z.number().int().min(1024).default(15 * 1024 * 1024),
+        /** Superseded by automaticMail, which bounds every automatic mail: still accepted so existing files load, and ignored. */
         acknowledgementsPerHour: z.number().int().min(1).default(20),
         /** Time one message may take to prepare (parse, text, classify) on the prepare thread; past it, it fails alone. */
         parseSeconds: z.number().min(0.1).max(3600).default(30),
       })
       .strict()
       .default({ maxMessageBytes: 25 * 1024 * 1024, maxAttachmentBytes: 15 * 1024 * 1024, acknowledgementsPerHour: 20, parseSeconds: 30 }),
+    /**
+     * Mail Guichet sends on its own (acknowledgements, "which project?", account notices, workflow
+     * notices a client's mail or a timer caused), counted per recipient address: past either bound it
+     * is withheld, so an autoresponder that looks human cannot keep a loop going.
+     */
+    automaticMail: z
+      .object({
+        maxPer10Minutes: z.number().int().min(1).max(1000).default(3),
+        maxPerDay: z.number().int().min(1).max(10_000).default(10),
+      })
+      .strict()
+      .refine((a) => a.maxPerDay >= a.maxPer10Minutes, { path: ['maxPerDay'], message: 'must be at least maxPer10Minutes' })
+      .default({ maxPer10Minutes: 3, maxPerDay: 10 }),
     defaultLanguage: z.enum(['en', 'fr']).default('en'),
     intake: z
       .object({
