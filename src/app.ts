@@ -72,8 +72,9 @@ export async function createGuichet(
     supportAddress: config.support.address,
     tagPrefix: config.support.tagPrefix,
     defaultLanguage: config.defaultLanguage,
-    maxAcknowledgementsPerHour: config.limits.acknowledgementsPerHour,
+    automaticMail: config.automaticMail,
     autoCloseDays: config.workflow.autoCloseDays,
+    log,
   });
   const intake = createIntake({
     db: database.db,

@@ -234,10 +234,15 @@ export interface OutboxTable {
   server_response: string | null;
   created_at: Timestamp;
   sent_at: Timestamp | null;
+  /** 1 when Guichet sent it on its own (not carrying a staff member's action): counts against the recipient's budget. */
+  automatic: Generated<number>;
 }
 
-/** What an audit row records: a ticket made, a field changed, a thread entry, automated mail on the ticket. */
-export type EventKind = 'created' | 'changed' | 'commented' | 'replied' | 'noted' | 'auto_reply' | 'bounce' | 'bulk';
+/**
+ * What an audit row records: a ticket made, a field changed, a thread entry, automated mail on the
+ * ticket, a notice withheld past the recipient's budget of automatic mail (`to_value` the address).
+ */
+export type EventKind = 'created' | 'changed' | 'commented' | 'replied' | 'noted' | 'auto_reply' | 'bounce' | 'bulk' | 'mail_withheld';
 
 export interface EventTable {
   id: Generated<number>;

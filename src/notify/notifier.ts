@@ -4,13 +4,16 @@
 // caller's transaction. Every ticket notification keeps the subject `[#N] summary`, so mail
 // programs that thread by subject (Gmail does) keep the whole life of a ticket in one conversation.
 import type { Contact, Language, Ticket, Trx } from '../db/schema.ts';
+import { silentLog, type Log } from '../log.ts';
 import { plusAddress } from '../protocol/addresses.ts';
 import { mailtoUrl } from '../protocol/mailto.ts';
 import { actionMarker, projectMarker } from '../protocol/markers.ts';
 import { formatTag, ticketSubject } from '../protocol/subject.ts';
 import type { AccountNotices } from '../accounts/notices.ts';
-import type { TicketNotices } from '../tickets/notices.ts';
+import type { NoticeCause, TicketNotices } from '../tickets/notices.ts';
+import { recordEvent } from '../tickets/store.ts';
 import type { NotificationEvent } from '../tickets/workflow.ts';
+import { checkBudget, type AutomaticMailBudget } from './budget.ts';
 import { enqueueNotification, markReturned } from './outbox.ts';
 import type { RenderedMail, Renderer, TemplateName, TemplateVars, TicketVars } from './render.ts';
 
@@ -20,10 +23,15 @@ export interface NotifierOptions {
   supportAddress: string;
   tagPrefix: string;
   defaultLanguage: Language;
-  /** Bounds acknowledgements to one sender per hour, so a mail loop or a flood cannot snowball. */
-  maxAcknowledgementsPerHour: number;
+  /**
+   * Bounds what Guichet sends on its own to one address (config automaticMail), so a responder that
+   * looks human cannot keep a loop going; mail carrying a staff member's action is not counted.
+   */
+  automaticMail: AutomaticMailBudget;
   /** Said in the resolution and auto-close notices. */
   autoCloseDays: number;
+  /** Where a notice withheld about no ticket is told (one about a ticket is an event on it). */
+  log?: Log;
 }
 
 /** Templates a ticket change sends to the client side; each takes the ticket summary box. */
@@ -50,17 +58,27 @@ export function createNotifier(opts: NotifierOptions) {
   const subjectOf = (ticket: Ticket) => ticketSubject(ticket.number, ticket.summary, opts.tagPrefix);
   const queue = (trx: Trx, n: Parameters<typeof enqueueNotification>[1], now: Date) => enqueueNotification(trx, n, { domain: opts.domain, now });
 
-  async function recentAcknowledgements(trx: Trx, recipient: string, now: Date): Promise<number> {
-    const since = new Date(now.getTime() - 3600_000).toISOString();
-    const row = await trx
-      .selectFrom('outbox')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('recipient', '=', recipient)
-      .where('event', '=', 'ticket-received')
-      .where('created_at', '>=', since)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+  const log = opts.log ?? silentLog;
+
+  /**
+   * Whether an automatic notice to `recipient` may be queued. Past the budget it is not: the ticket
+   * (when there is one) records that the mail was withheld, otherwise a log line says so; whatever
+   * caused it (the ticket, the comment, the held message) stays as it is.
+   */
+  async function mayQueue(trx: Trx, m: { recipient: string; event: string; ticketId: number | null }, now: Date): Promise<boolean> {
+    const over = await checkBudget(trx, m.recipient, opts.automaticMail, now);
+    if (!over) return true;
+    const why = `${over.max} automatic mails in ${over.bound === 'day' ? 'a day' : '10 minutes'}`;
+    if (m.ticketId !== null) {
+      await recordEvent(trx, { ticketId: m.ticketId, actor: 'system', kind: 'mail_withheld', field: m.event, from: why, to: m.recipient }, now);
+    } else {
+      log('warn', `automatic mail withheld: ${m.event} to ${m.recipient} (${why})`, { event: m.event, recipient: m.recipient });
+    }
+    return false;
   }
+
+  /** A notice carrying a staff member's action always goes; any other is Guichet speaking on its own. */
+  const isAutomatic = (cause: NoticeCause) => cause !== 'staff';
 
   /**
    * The ticket's thread: its first message (the root) and its latest one. A ticket staff opened
@@ -107,48 +125,60 @@ export function createNotifier(opts: NotifierOptions) {
       contact !== undefined && !contact.bounced_at && (contact.state === 'active' || (i === 0 && reporter !== undefined && contact.state === 'pending')));
   }
 
-  /** One notice to each person of the ticket's audience, on the ticket's thread. */
+  /**
+   * One notice to each person of the ticket's audience, on the ticket's thread; an automatic one only
+   * to those within their budget. Resolves with how many were queued.
+   */
   async function toAudience<T extends TicketTemplate>(
     trx: Trx,
     ticket: Ticket,
     template: T,
     vars: Omit<TemplateVars[T], keyof TicketVars>,
     now: Date,
+    automatic: boolean,
   ): Promise<number> {
     const thread = await threadOf(trx, ticket);
-    const people = await audience(trx, ticket);
-    for (const person of people) {
+    let queued = 0;
+    for (const person of await audience(trx, ticket)) {
+      if (automatic && !(await mayQueue(trx, { recipient: person.email, event: template, ticketId: ticket.id }, now))) continue;
+      queued++;
       const rendered = opts.renderer.render(template, languageOf(person.contact, opts.defaultLanguage), {
         ...ticketVars(ticket, person.contact),
         ...vars,
       } as TemplateVars[T]);
-      await queueOnThread(trx, ticket, thread, { event: template, recipient: person.email, subject: subjectOf(ticket), rendered }, now);
+      await queueOnThread(trx, ticket, thread, { event: template, recipient: person.email, subject: subjectOf(ticket), rendered, automatic }, now);
     }
-    return people.length;
+    return queued;
   }
 
   function queueOnThread(
     trx: Trx,
     ticket: Ticket,
     thread: { inReplyTo: string | null; references: string[] },
-    m: { event: string; recipient: string; subject: string; rendered: RenderedMail },
+    m: { event: string; recipient: string; subject: string; rendered: RenderedMail; automatic: boolean },
     now: Date,
   ) {
     return queue(trx, {
       ticketId: ticket.id, ticketNumber: ticket.number, event: m.event, recipient: m.recipient, subject: m.subject,
       html: m.rendered.html, text: m.rendered.text, inReplyTo: thread.inReplyTo, references: thread.references,
+      automatic: m.automatic,
       replyTo: opts.supportAddress, autoSubmitted: 'auto-generated',
     }, now);
   }
 
-  /** A mail to one contact about no ticket yet (account pending or refused, which project), answering their message. */
+  /**
+   * A mail to one contact about no ticket yet (account pending or refused, which project), answering
+   * their message; an automatic one only within the contact's budget.
+   */
   async function toContact<T extends 'account-pending' | 'account-refused' | 'project-question'>(
-    trx: Trx, contact: Contact, template: T, vars: TemplateVars[T], answering: string | null, now: Date,
+    trx: Trx, contact: Contact, template: T, vars: TemplateVars[T], answering: string | null, now: Date, automatic: boolean,
   ): Promise<void> {
+    if (automatic && !(await mayQueue(trx, { recipient: contact.email, event: template, ticketId: null }, now))) return;
     const rendered = opts.renderer.render(template, languageOf(contact, opts.defaultLanguage), vars);
     await queue(trx, {
       ticketId: null, ticketNumber: null, event: template, recipient: contact.email, subject: rendered.subject,
       html: rendered.html, text: rendered.text, inReplyTo: answering, references: answering ? [answering] : [],
+      automatic,
       replyTo: opts.supportAddress, autoSubmitted: 'auto-replied',
     }, now);
   }
@@ -181,14 +211,15 @@ export function createNotifier(opts: NotifierOptions) {
     'ticket-reopened': ({ message }) => ({ message }),
   };
 
-  async function announceChange<K extends NotificationEvent>(trx: Trx, notice: K, c: Omit<ChangeContext, 'trx'>, now: Date): Promise<void> {
-    await toAudience(trx, c.after, notice, await changeVars[notice]({ trx, ...c }), now);
+  async function announceChange<K extends NotificationEvent>(trx: Trx, notice: K, c: Omit<ChangeContext, 'trx'>, now: Date, automatic: boolean): Promise<void> {
+    await toAudience(trx, c.after, notice, await changeVars[notice]({ trx, ...c }), now, automatic);
   }
 
   return {
-    /** The acknowledgement of a new ticket, answering the client's own message; withheld past the per-sender bound. */
+    /** The acknowledgement of a new ticket, answering the client's own message; withheld past the reporter's budget. */
     async opened(trx, e, now) {
-      if ((await recentAcknowledgements(trx, e.reporter.email, now)) >= opts.maxAcknowledgementsPerHour) return;
+      const automatic = isAutomatic(e.cause ?? 'client');
+      if (automatic && !(await mayQueue(trx, { recipient: e.reporter.email, event: 'ticket-received', ticketId: e.ticket.id }, now))) return;
       const rendered = opts.renderer.render('ticket-received', languageOf(e.reporter, opts.defaultLanguage), {
         ...ticketVars(e.ticket, e.reporter),
         unknownTag: e.unknownTag,
@@ -198,24 +229,28 @@ export function createNotifier(opts: NotifierOptions) {
         ticketId: e.ticket.id, ticketNumber: e.ticket.number, event: 'ticket-received', recipient: e.reporter.email,
         subject: subjectOf(e.ticket), html: rendered.html, text: rendered.text, inReplyTo: e.answering,
         references: e.answering ? [e.answering] : [], replyTo: opts.supportAddress, autoSubmitted: 'auto-replied',
+        automatic,
       }, now);
     },
 
     async changed(trx, e, now) {
-      await announceChange(trx, e.notice, { before: e.before, after: e.after, message: e.message }, now);
+      await announceChange(trx, e.notice, { before: e.before, after: e.after, message: e.message }, now, isAutomatic(e.cause));
     },
 
     async staffReplied(trx, e, now) {
-      await toAudience(trx, e.ticket, 'staff-reply', { message: e.message, authorName: e.authorName }, now);
+      await toAudience(trx, e.ticket, 'staff-reply', { message: e.message, authorName: e.authorName }, now, false);
     },
 
     async announced(trx, e, now) {
       return toAudience(trx, e.ticket, 'maintenance-announcement', {
         message: e.message, startsAt: e.startsAt, endsAt: e.endsAt, organisation: e.organisation, authorName: e.authorName,
-      }, now);
+      }, now, false);
     },
 
-    /** Staff alerts: the assignee, else the staff of the ticket's project, else every active staff member. */
+    /**
+     * Staff alerts: the assignee, else the staff of the ticket's project, else every active staff
+     * member. Not counted against a budget: staff are bounded where their alerts are decided.
+     */
     async clientWrote(trx, e, now) {
       const { ticket } = e;
       let staff = ticket.assignee_id
@@ -242,16 +277,16 @@ export function createNotifier(opts: NotifierOptions) {
           message: e.message,
         });
         const subject = `${formatTag(ticket.number, opts.tagPrefix)} ${rendered.subject}`;
-        await queueOnThread(trx, ticket, thread, { event: 'staff-alert', recipient: member.email, subject, rendered }, now);
+        await queueOnThread(trx, ticket, thread, { event: 'staff-alert', recipient: member.email, subject, rendered, automatic: false }, now);
       }
     },
 
     async accountPending(trx, contact, e, now) {
-      await toContact(trx, contact, 'account-pending', { email: contact.email, originalSubject: e.originalSubject, contactName: contact.name || undefined }, e.answering, now);
+      await toContact(trx, contact, 'account-pending', { email: contact.email, originalSubject: e.originalSubject, contactName: contact.name || undefined }, e.answering, now, true);
     },
 
     async accountRefused(trx, contact, e, now) {
-      await toContact(trx, contact, 'account-refused', { email: contact.email, contactName: contact.name || undefined, message: e.message }, e.answering, now);
+      await toContact(trx, contact, 'account-refused', { email: contact.email, contactName: contact.name || undefined, message: e.message }, e.answering, now, false);
     },
 
     /**
@@ -266,7 +301,7 @@ export function createNotifier(opts: NotifierOptions) {
           name: c.name,
           mailto: mailtoUrl(plusAddress(opts.supportAddress, c.key), { subject: `Re: ${e.summary}`, body: projectMarker(c.key, e.inboundId) }),
         })),
-      }, e.answering, now);
+      }, e.answering, now, true);
     },
 
     /**
@@ -296,6 +331,7 @@ export function createNotifier(opts: NotifierOptions) {
         await queue(trx, {
           ticketId: null, ticketNumber: null, event: 'relay-outage', recipient: member.email, subject: rendered.subject,
           html: rendered.html, text: rendered.text, inReplyTo: null, references: [], replyTo: null, autoSubmitted: 'auto-generated',
+          automatic: false,
         }, now);
       }
       return staff.length;

@@ -20,6 +20,8 @@ export interface Notification {
   references: string[];
   replyTo: string | null;
   autoSubmitted: AutoSubmitted;
+  /** Sent by Guichet on its own rather than for a staff member's action: counts against the recipient's budget (budget.ts). */
+  automatic: boolean;
 }
 
 export async function enqueueNotification(
@@ -40,6 +42,7 @@ export async function enqueueNotification(
       references: n.references.length ? n.references.join(' ') : null,
       reply_to: n.replyTo,
       auto_submitted: n.autoSubmitted,
+      automatic: n.automatic ? 1 : 0,
       html: n.html,
       text: n.text,
       state: 'pending',

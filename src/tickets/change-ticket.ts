@@ -68,7 +68,8 @@ export async function changeTicket(
     await recordEvent(trx, { ticketId: ticket.id, actor: actor.id, kind: 'changed', field: e.field, from: e.from, to: e.to }, now);
   }
   if (result.notify) {
-    await notices.changed(trx, { before: ticket, after: updated, notice: result.notify, message: opts.message?.trim() || undefined }, now);
+    // The notice says who caused it: a client's mail or the scheduler makes Guichet speak on its own.
+    await notices.changed(trx, { before: ticket, after: updated, notice: result.notify, message: opts.message?.trim() || undefined, cause: actor.role }, now);
   }
   return { ok: true, ticket: updated };
 }

@@ -67,7 +67,7 @@ for (const id of ids) {
     const mail = toInboundMail(p, raw);
     const hasText = typeof p.text === 'string' && p.text.trim() !== '';
     const body = hasText ? mail.text : mail.html ? htmlToText(mail.html) : '';
-    const reply = extractReply(body, mail.from?.name);
+    const reply = extractReply(body);
     const verdict = classify(mail, null);
     parsed++;
 
