@@ -136,7 +136,9 @@ export function classify(mail: ClassifiedMail, returnPath?: string | null): Clas
   if (MAILER_DAEMON_RE.test(fromAddress) || MAILER_DAEMON_NAME_RE.test(fromName) || nullSender) {
     return { kind: 'bounce', reason: `from ${fromAddress || fromName || '<>'}`, ...bounceDetails(mail) };
   }
-  const machine = header(mail, 'x-failed-recipients') !== '' || automatic || emptyPath || NO_REPLY_RE.test(fromAddress);
+  // Exim writes X-Failed-Recipients only into the failure reports it generates, whatever their subject.
+  if (header(mail, 'x-failed-recipients') !== '') return { kind: 'bounce', reason: 'x-failed-recipients', ...bounceDetails(mail) };
+  const machine = automatic || emptyPath || NO_REPLY_RE.test(fromAddress);
   if (BOUNCE_SUBJECT_RE.test(subject) && machine) {
     return { kind: 'bounce', reason: 'delivery failure subject', ...bounceDetails(mail) };
   }

@@ -67,7 +67,7 @@ for (const id of ids) {
     const mail = toInboundMail(p, raw);
     const hasText = typeof p.text === 'string' && p.text.trim() !== '';
     const body = hasText ? mail.text : mail.html ? htmlToText(mail.html) : '';
-    const reply = extractReply(body);
+    const reply = extractReply(body, mail.from?.name);
     const verdict = classify(mail, null);
     parsed++;
 
@@ -105,10 +105,11 @@ for (const [lang, t] of [...replyByLang.entries()].sort((a, b) => b[1].total - a
 }
 console.log(`  all  ${String(total.ok).padStart(4)} / ${String(total.total).padEnd(4)} ${pct(total.ok, total.total)}\n`);
 
-console.log('classification        precision   recall   (tp/fp/fn)');
+console.log('classification        precision   recall    F1     (tp/fp/fn)');
 for (const kind of ['bounce', 'auto_reply'] as const) {
   const c = confusion[kind];
-  console.log(`  ${kind.padEnd(19)} ${pct(c.tp, c.tp + c.fp)}    ${pct(c.tp, c.tp + c.fn)}   (${c.tp}/${c.fp}/${c.fn})`);
+  const f1 = c.tp === 0 ? '  -  ' : ((2 * c.tp) / (2 * c.tp + c.fp + c.fn)).toFixed(3);
+  console.log(`  ${kind.padEnd(19)} ${pct(c.tp, c.tp + c.fp)}    ${pct(c.tp, c.tp + c.fn)}   ${f1}   (${c.tp}/${c.fp}/${c.fn})`);
 }
 console.log(`  reply/new flagged automated: ${humanFlagged.length}${humanFlagged.length ? ' — ' + humanFlagged.join(', ') : ''}`);
 console.log(`  automated missed: ${missedAutomated.length}${missedAutomated.length ? ' — ' + missedAutomated.slice(0, 30).join(', ') : ''}\n`);

@@ -79,6 +79,7 @@ const cases: { name: string; mail: Mail; returnPath?: string | null; kind: Class
   { name: 'from postmaster', mail: mail({ from: { address: 'postmaster@client.example', name: '' } }), kind: 'bounce' },
   { name: 'from "Mail Delivery Subsystem" without an address', mail: mail({ headers: { from: 'Mail Delivery Subsystem' }, from: null }), kind: 'bounce' },
   { name: 'From: <> (null sender)', mail: mail({ headers: { from: '' }, from: null }), kind: 'bounce' },
+  { name: 'X-Failed-Recipients under a subject in no known language', mail: withHeaders({ 'x-failed-recipients': 'gone@client.example' }, { subject: 'Nedoručitelná zpráva' }), kind: 'bounce', reason: /x-failed-recipients/ },
   { name: 'bounce subject with X-Failed-Recipients', mail: withHeaders({ 'x-failed-recipients': 'gone@client.example' }, { subject: 'Mail delivery failed: returning message to sender' }), kind: 'bounce' },
   { name: 'fr bounce subject from a no-reply sender', mail: mail({ from: { address: 'no-reply@mx.example.fr', name: '' }, subject: 'Message non remis : [#12]' }), kind: 'bounce' },
   { name: 'ARF abuse report', mail: withHeaders({ 'content-type': 'multipart/report; report-type=feedback-report; boundary=x' }), kind: 'bounce', reason: /feedback-report/ },
