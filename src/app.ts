@@ -9,6 +9,7 @@ import cron from 'node-cron';
 import { supportDomain, type Config } from './config.ts';
 import { openDatabase, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { installationSecret } from './db/secrets.ts';
 import { createHttpApp } from './http/app.ts';
 import { autoCloseResolved } from './jobs/auto-close.ts';
 import { silentLog, type Log } from './log.ts';
@@ -50,6 +51,7 @@ export async function createGuichet(
   const database = openDatabase(config.database.url);
   await migrateToLatest(database.db);
   const renderer = await createRenderer({ templatesDir: TEMPLATES_DIR, productName: config.support.name });
+  const replySecret = config.authentication.secret ?? (await installationSecret(database.db, 'reply-token', now()));
 
   const from = `${config.support.name} <${config.support.address}>`;
   const mailer: Mailer = config.sending.kind === 'capture'
@@ -70,6 +72,7 @@ export async function createGuichet(
     renderer,
     domain: supportDomain(config),
     supportAddress: config.support.address,
+    replySecret: config.authentication.replyTokens ? replySecret : null,
     tagPrefix: config.support.tagPrefix,
     defaultLanguage: config.defaultLanguage,
     automaticMail: config.automaticMail,
@@ -89,6 +92,9 @@ export async function createGuichet(
       watchers: config.intake.watchers,
       maxWatchers: config.intake.maxWatchers,
       replyToClosed: config.workflow.replyToClosed,
+      clients: config.authentication.clients,
+      trustedAuthservIds: config.authentication.trustedAuthservIds,
+      replySecret,
     },
     limits: config.limits,
     thread: opts.prepareThread,

@@ -134,6 +134,28 @@ const fileSchema = z
       })
       .strict()
       .default({ unknownSenders: 'hold', watchers: 'organisation', maxWatchers: 10 }),
+    authentication: z
+      .object({
+        /**
+         * authserv-ids (and host names) of the mail servers whose Authentication-Results headers are
+         * believed: the server that receives the support mailbox's mail, e.g. "mx.google.com".
+         */
+        trustedAuthservIds: z.array(z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a host name such as mx.example.com')).default([]),
+        /** Verify DKIM signatures here (DNS lookups), for mail whose server writes no trusted verdict. */
+        verifyDkim: z.boolean().default(false),
+        /**
+         * What a client's mail needs to act on a ticket: `participant` (the From address alone:
+         * spoofable), `authenticated` (a reply token or DMARC/DKIM pass; otherwise a flagged comment),
+         * `strict` (otherwise quarantined).
+         */
+        clients: z.enum(['participant', 'authenticated', 'strict']).default('participant'),
+        /** Reply-To carries a per-ticket, per-recipient token (support+t12-…@): needs plus addressing. */
+        replyTokens: z.boolean().default(true),
+        /** The reply tokens' key; when null one is made at first start and kept in the database. */
+        secret: z.string().min(32, 'use at least 32 characters').nullable().default(null),
+      })
+      .strict()
+      .default({ trustedAuthservIds: [], verifyDkim: false, clients: 'participant', replyTokens: true, secret: null }),
     workflow: z
       .object({
         autoCloseDays: z.number().int().min(1).max(365).default(14),
@@ -226,6 +248,8 @@ const ENV_KEYS = [
   'GUICHET_API_TOKEN',
   'GUICHET_PUBLIC_URL',
   'GUICHET_UNKNOWN_SENDERS',
+  'GUICHET_CLIENT_AUTH',
+  'GUICHET_TRUSTED_AUTHSERV_IDS',
 ] as const;
 
 type Env = Record<string, string | undefined>;
@@ -242,7 +266,7 @@ export function demoConfigInput(): Record<string, unknown> {
 }
 
 function applyEnv(input: Record<string, any>, env: Env): void {
-  const set = (keys: string[], value: string | undefined) => {
+  const set = (keys: string[], value: string | string[] | undefined) => {
     if (value === undefined || value === '') return;
     let node = input;
     for (const k of keys.slice(0, -1)) node = node[k] = node[k] ?? {};
@@ -257,6 +281,8 @@ function applyEnv(input: Record<string, any>, env: Env): void {
   set(['admin', 'apiToken'], env.GUICHET_API_TOKEN);
   set(['publicUrl'], env.GUICHET_PUBLIC_URL);
   set(['intake', 'unknownSenders'], env.GUICHET_UNKNOWN_SENDERS);
+  set(['authentication', 'clients'], env.GUICHET_CLIENT_AUTH);
+  set(['authentication', 'trustedAuthservIds'], env.GUICHET_TRUSTED_AUTHSERV_IDS?.split(',').map((s) => s.trim()).filter(Boolean));
 }
 
 /** Validates a raw object (file content with env applied); throws ConfigError listing every problem. */

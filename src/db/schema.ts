@@ -242,7 +242,9 @@ export interface OutboxTable {
  * What an audit row records: a ticket made, a field changed, a thread entry, automated mail on the
  * ticket, a notice withheld past the recipient's budget of automatic mail (`to_value` the address).
  */
-export type EventKind = 'created' | 'changed' | 'commented' | 'replied' | 'noted' | 'auto_reply' | 'bounce' | 'bulk' | 'mail_withheld';
+export type EventKind = 'created' | 'changed' | 'commented' | 'replied' | 'noted' | 'auto_reply' | 'bounce' | 'bulk' | 'mail_withheld'
+  /** A client's comment nothing authenticated (authentication.clients `authenticated`): flagged for staff. */
+  | 'unverified';
 
 export interface EventTable {
   id: Generated<number>;
@@ -252,6 +254,12 @@ export interface EventTable {
   field: string | null;
   from_value: string | null;
   to_value: string | null;
+  created_at: Timestamp;
+}
+
+export interface InstallationSecretTable {
+  name: string;
+  value: string;
   created_at: Timestamp;
 }
 
@@ -276,6 +284,7 @@ export interface Database {
   mailbox_cursor: MailboxCursorTable;
   outbox: OutboxTable;
   event: EventTable;
+  installation_secret: InstallationSecretTable;
 }
 
 export type Ticket = Selectable<TicketTable>;

@@ -7,8 +7,10 @@ import { lookUpSender, type Sender } from '../accounts/identify.ts';
 import type { Ticket, Trx } from '../db/schema.ts';
 import { findProjectMarker } from '../protocol/markers.ts';
 import { isOurMessageId } from '../protocol/message-id.ts';
+import { readReplyToken, type ReplyToken } from '../protocol/reply-token.ts';
 import { cleanSubject } from '../protocol/subject.ts';
 import { followDuplicates, mayWrite, ticketByNumber } from '../tickets/store.ts';
+import { verdictOf } from './authenticate.ts';
 import { decide, type Disposition, type Facts, type RouteFacts } from './decide.ts';
 import { automatic } from './handlers/automatic.ts';
 import type { ApplyInput, Handler, Handling, IntakeNotices, IntakeSettings } from './handlers/context.ts';
@@ -18,6 +20,7 @@ import { newTicket } from './handlers/new-ticket.ts';
 import { projectAnswer } from './handlers/project-answer.ts';
 import { quarantine } from './handlers/quarantine.ts';
 import { reply } from './handlers/reply.ts';
+import { staffReply } from './handlers/staff-reply.ts';
 import { claim, finish, isAwaitingProject, type Finished } from './inbound.ts';
 import { routeMessage, type RouteLookups } from './route.ts';
 
@@ -25,7 +28,7 @@ export type { ApplyInput, IntakeNotices, IntakeSettings };
 
 /** One handler per disposition; the compiler checks none is missing. */
 const HANDLERS: { [K in Disposition['kind']]: Handler<Extract<Disposition, { kind: K }>> } = {
-  quarantine, ignore, automatic, hold, reply, 'project-answer': projectAnswer, 'new-ticket': newTicket,
+  quarantine, ignore, automatic, hold, reply, 'staff-reply': staffReply, 'project-answer': projectAnswer, 'new-ticket': newTicket,
 };
 
 /** The route's lookups; a ticket found by its tag is kept, so deciding does not read it again. */
@@ -53,9 +56,9 @@ function lookups(trx: Trx, found: Map<number, Ticket>): RouteLookups {
 }
 
 /** The route with what deciding needs of its tickets: where a reply lands, and whether the sender may write there. */
-async function routeFacts(trx: Trx, input: ApplyInput, sender: Sender | null, prefix: string): Promise<RouteFacts> {
+async function routeFacts(trx: Trx, input: ApplyInput, sender: Sender | null, token: ReplyToken | null, prefix: string): Promise<RouteFacts> {
   const found = new Map<number, Ticket>();
-  const route = await routeMessage(input.mail, lookups(trx, found), prefix);
+  const route = await routeMessage({ ...input.mail, tokenTicket: token?.valid ? token.ticketNumber : null }, lookups(trx, found), prefix);
   if (route.kind === 'new') return route;
   const named = found.get(route.number) ?? (await ticketByNumber(trx, route.number))!;
   const target = await followDuplicates(trx, named);
@@ -93,9 +96,29 @@ async function projectAnswerOf(trx: Trx, input: ApplyInput, sender: Sender | nul
   return { ...marker, releasable, allowed };
 }
 
-async function factsOf(trx: Trx, input: ApplyInput, sender: Sender | null, settings: IntakeSettings, now: Date): Promise<Facts> {
+/** Where a reply token may be: the recipients, and the addresses the delivering servers recorded. */
+function recipientsOf(input: ApplyInput): string[] {
+  const { mail } = input;
+  const traced = ['delivered-to', 'x-original-to', 'envelope-to'].flatMap((h) => (mail.headers[h] ?? '').split(/[\s,<>]+/));
+  return [...mail.to.map((a) => a.address), ...mail.cc.map((a) => a.address), ...traced.filter((a) => a.includes('@'))];
+}
+
+/** Evidence that the From address is genuine, strongest first. */
+function authenticationOf(input: ApplyInput, token: ReplyToken | null, settings: IntakeSettings): Pick<Facts, 'authenticated' | 'dmarcFail'> {
+  const from = input.mail.from?.address;
+  if (!from) return { authenticated: null, dmarcFail: null };
+  const verdict = verdictOf(from, input.mail.trace, settings.trustedAuthservIds);
+  const dmarcFail = verdict.result === 'fail' ? verdict.how : null;
+  if (token?.valid) return { authenticated: `reply token for ticket #${token.ticketNumber}`, dmarcFail };
+  if (verdict.result === 'pass') return { authenticated: verdict.how, dmarcFail };
+  return { authenticated: input.dkim?.pass ?? null, dmarcFail };
+}
+
+async function factsOf(trx: Trx, input: ApplyInput, sender: Sender | null, token: ReplyToken | null, settings: IntakeSettings, now: Date): Promise<Facts> {
   return {
     from: input.mail.from?.address ?? null,
+    fromCount: input.mail.fromCount,
+    ...authenticationOf(input, token, settings),
     classification: input.classification,
     ownMessageId: isOurMessageId(input.mail.messageId, settings.domain),
     copyOf: await copyOf(trx, input, sender, now),
@@ -113,8 +136,9 @@ export async function applyInTransaction(
   const { settings, now } = deps;
   const from = input.mail.from;
   const sender = from ? await lookUpSender(trx, from, settings) : null;
-  const route = await routeFacts(trx, input, sender, settings.tagPrefix);
-  const disposition = decide(await factsOf(trx, input, sender, settings, now), sender, route, settings);
+  const token = from ? readReplyToken(recipientsOf(input), from.address, settings.supportAddresses, settings.replySecret) : null;
+  const route = await routeFacts(trx, input, sender, token, settings.tagPrefix);
+  const disposition = decide(await factsOf(trx, input, sender, token, settings, now), sender, route, settings);
 
   const handling: Handling = {
     trx, notices: deps.notices, settings, now, message: input, sender,

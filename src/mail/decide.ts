@@ -8,8 +8,17 @@ import { isOurAddress } from '../protocol/addresses.ts';
 import type { Classification } from './classify.ts';
 
 export interface Facts {
-  /** The sender's address, lower-cased; null when the mail names none. */
+  /** The sender's address, canonical (parse.ts); null when the mail names none. */
   from: string | null;
+  /** How many From addresses the mail names. */
+  fromCount: number;
+  /**
+   * Evidence an outsider cannot forge that the From address is genuine, said in words (a reply
+   * token made for it, a trusted DMARC or aligned DKIM pass); null when there is none.
+   */
+  authenticated: string | null;
+  /** The From domain's DMARC policy, as a trusted server applied it, disowns the mail. */
+  dmarcFail: string | null;
   classification: Classification;
   /** Its Message-ID is one Guichet minted: our own mail came back. */
   ownMessageId: boolean;
@@ -37,9 +46,17 @@ export type RouteFacts =
       mayWriteTarget: boolean;
     };
 
+/**
+ * What a client's mail needs to act: `participant`, the From address alone (spoofable);
+ * `authenticated`, evidence to change anything (without it a reply is a comment flagged for staff);
+ * `strict`, evidence or quarantine.
+ */
+export type ClientAuth = 'participant' | 'authenticated' | 'strict';
+
 export interface DecideSettings {
   supportAddresses: string[];
   replyToClosed: 'new_ticket' | 'reopen';
+  clients: ClientAuth;
 }
 
 export type Disposition =
@@ -49,22 +66,40 @@ export type Disposition =
   | { kind: 'automatic'; ticketNumber: number | null }
   /** Held, never dropped: validating the contact replays it. `tell` once that the account waits. */
   | { kind: 'hold'; reason: string; tell: boolean }
-  | { kind: 'reply'; ticketNumber: number; as: 'client' | 'staff'; reopen: boolean }
+  /** A client's mail on a ticket; not `trusted`: a comment only, flagged for staff, the workflow does not act on it. */
+  | { kind: 'reply'; ticketNumber: number; reopen: boolean; trusted: boolean }
+  /** Staff answering from their mail program: a public reply (or a note), with commands. */
+  | { kind: 'staff-reply'; ticketNumber: number }
   /** Releases the held message onto the chosen project. */
-  | { kind: 'project-answer'; key: string; inboundId: number }
-  | { kind: 'new-ticket'; linkedTo: number | null; unknownTag: number | null };
+  | { kind: 'project-answer'; key: string; inboundId: number; trusted: boolean }
+  /** Not `trusted`: opened all the same, flagged for staff (authentication.clients `authenticated`). */
+  | { kind: 'new-ticket'; linkedTo: number | null; unknownTag: number | null; trusted: boolean };
 
 export function decide(facts: Facts, sender: Sender | null, route: RouteFacts, settings: DecideSettings): Disposition {
   if (!facts.from || !sender) return { kind: 'quarantine', reason: 'no sender address', ticketNumber: null };
+  const named = route.kind === 'reply' ? route.number : null;
+  if (facts.fromCount > 1) return { kind: 'quarantine', reason: `${facts.fromCount} From addresses: nobody can say who wrote it`, ticketNumber: named };
   if (isOurAddress(facts.from, settings.supportAddresses)) return { kind: 'ignore', reason: 'sent from the support address itself (loop guard)' };
   if (facts.ownMessageId) return { kind: 'ignore', reason: 'our own mail came back (its Message-ID is ours): loop guard' };
   if (facts.copyOf !== null) return { kind: 'ignore', reason: `duplicate of message ${facts.copyOf} (same Message-ID from the same sender)` };
+
+  const staff = sender.staffId !== null;
+  // Someone Guichet knows is the likeliest name to borrow: a forgery their domain disowns never acts.
+  if (facts.dmarcFail && (staff || sender.contact)) {
+    return { kind: 'quarantine', reason: `${facts.dmarcFail}: mail claiming to come from a known ${staff ? 'staff member' : 'contact'}`, ticketNumber: named };
+  }
+  if (staff && !facts.authenticated) return { kind: 'quarantine', reason: 'unauthenticated mail from a staff address', ticketNumber: named };
   if (facts.classification.kind !== 'human') {
     // A stranger's machine writes nothing on a ticket, whatever ticket its mail names.
     return { kind: 'automatic', ticketNumber: route.kind === 'reply' && route.mayWrite ? route.number : null };
   }
 
-  const staff = sender.staffId !== null;
+  // Staff got here authenticated.
+  const evidence = staff || facts.authenticated !== null;
+  if (!evidence && settings.clients === 'strict') {
+    return { kind: 'quarantine', reason: `unauthenticated mail from ${facts.from} (no reply token, no DMARC or DKIM pass)`, ticketNumber: named };
+  }
+  const trusted = evidence || settings.clients === 'participant';
   let linkedTo: number | null = null;
   if (route.kind === 'reply') {
     if (sender.state === 'blocked' || !route.mayWrite) {
@@ -77,9 +112,11 @@ export function decide(facts: Facts, sender: Sender | null, route: RouteFacts, s
         ticketNumber: route.number,
       };
     }
+    if (staff) return { kind: 'staff-reply', ticketNumber: route.target.number };
     const closed = route.target.status === 'closed';
-    if (staff || !closed) return { kind: 'reply', ticketNumber: route.target.number, as: staff ? 'staff' : 'client', reopen: false };
-    if (settings.replyToClosed === 'reopen') return { kind: 'reply', ticketNumber: route.target.number, as: 'client', reopen: true };
+    if (!closed) return { kind: 'reply', ticketNumber: route.target.number, reopen: false, trusted };
+    // Reopening is a change: an untrusted reply to a closed ticket starts a new one instead.
+    if (settings.replyToClosed === 'reopen' && trusted) return { kind: 'reply', ticketNumber: route.target.number, reopen: true, trusted };
     // A reply to a closed ticket starts a new one that points back at it.
     linkedTo = route.target.number;
   }
@@ -92,6 +129,6 @@ export function decide(facts: Facts, sender: Sender | null, route: RouteFacts, s
   if (answer?.releasable && !answer.allowed) {
     return { kind: 'quarantine', reason: `project ${answer.key} is not one the sender's organisation may use`, ticketNumber: null };
   }
-  if (answer?.releasable) return { kind: 'project-answer', key: answer.key, inboundId: answer.inboundId };
-  return { kind: 'new-ticket', linkedTo, unknownTag: route.kind === 'new' ? route.unknownTag : null };
+  if (answer?.releasable) return { kind: 'project-answer', key: answer.key, inboundId: answer.inboundId, trusted };
+  return { kind: 'new-ticket', linkedTo, unknownTag: route.kind === 'new' ? route.unknownTag : null, trusted };
 }

@@ -37,6 +37,8 @@ export interface PreparedMail {
   attachments: AttachmentMeta[];
   /** For a bounce: the Message-IDs of the mail it returns. */
   returnedIds: string[];
+  /** Set where Guichet verifies DKIM itself (dkim.ts): the signature aligned with From that passed, in words, or null. */
+  dkim?: { pass: string | null };
 }
 
 /** A message that cannot go further, recorded with its reason. */

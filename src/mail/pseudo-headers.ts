@@ -23,7 +23,7 @@ export interface PseudoHeaders {
 }
 
 /** Lower case, no accents, single spaces, no trailing full stop: "  Évolution. " → "evolution". */
-function fold(s: string): string {
+export function fold(s: string): string {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim().replace(/[.!]+$/, '').trim();
 }
 
@@ -36,10 +36,10 @@ const KEYS: Record<string, PseudoHeaderField> = {
   visibility: 'visibility', visibilite: 'visibility',
 };
 
-const synonyms = <T extends string>(table: Record<T, string[]>): Map<string, T> =>
+export const synonyms = <T extends string>(table: Record<T, string[]>): Map<string, T> =>
   new Map(Object.entries<string[]>(table).flatMap(([code, words]) => [code, ...words].map((w) => [w, code as T] as const)));
 
-const TYPE_WORDS = synonyms<TicketType>({
+export const TYPE_WORDS = synonyms<TicketType>({
   correction: ['bug', 'anomalie', 'anomaly', 'defect', 'defaut'],
   evolution: ['feature', 'feature request', 'nouvelle fonctionnalite', 'fonctionnalite', 'enhancement', 'amelioration',
     'change request', 'demande d\'evolution'],
@@ -48,7 +48,7 @@ const TYPE_WORDS = synonyms<TicketType>({
   maintenance: ['tache de maintenance', 'maintenance task', 'tache de maintenant'],
 });
 // "high" is read as major: the next step up from the default, never an alarm the client did not raise.
-const PRIORITY_WORDS = synonyms<Priority>({
+export const PRIORITY_WORDS = synonyms<Priority>({
   minor: ['mineur', 'mineure', 'low', 'basse', 'faible'],
   major: ['majeur', 'majeure', 'high', 'haute', 'elevee'],
   blocking: ['bloquant', 'bloquante', 'blocker', 'blocking'],

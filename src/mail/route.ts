@@ -3,6 +3,8 @@
 import { findSubjectTag } from '../protocol/subject.ts';
 
 export interface RouteInput {
+  /** The ticket a valid reply token names (reply-token.ts): it wins over everything else. */
+  tokenTicket: number | null;
   subject: string;
   inReplyTo: string[];
   references: string[];
@@ -15,10 +17,13 @@ export interface RouteLookups {
 }
 
 export type Route =
-  | { kind: 'reply'; number: number; via: 'subject' | 'headers' }
+  | { kind: 'reply'; number: number; via: 'token' | 'subject' | 'headers' }
   | { kind: 'new'; unknownTag: number | null };
 
 export async function routeMessage(mail: RouteInput, lookups: RouteLookups, prefix = ''): Promise<Route> {
+  if (mail.tokenTicket !== null && (await lookups.ticketExists(mail.tokenTicket))) {
+    return { kind: 'reply', number: mail.tokenTicket, via: 'token' };
+  }
   const tagged = findSubjectTag(mail.subject, prefix);
   if (tagged !== null && (await lookups.ticketExists(tagged))) {
     return { kind: 'reply', number: tagged, via: 'subject' };

@@ -15,12 +15,22 @@ export interface InboundAttachment extends AttachmentMeta {
   content: Buffer;
 }
 
+export interface TraceHeader {
+  name: 'received' | 'authentication-results';
+  /** Unfolded. */
+  value: string;
+}
+
 export interface InboundMail {
   messageId: string;
   inReplyTo: string[];
   references: string[];
   subject: string;
   from: Address | null;
+  /** How many From addresses the mail names: more than one and it is nobody's. */
+  fromCount: number;
+  /** Received and Authentication-Results headers, top first: what sender authentication reads. */
+  trace: TraceHeader[];
   to: Address[];
   cc: Address[];
   replyTo: Address[];

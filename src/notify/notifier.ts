@@ -8,6 +8,7 @@ import { silentLog, type Log } from '../log.ts';
 import { plusAddress } from '../protocol/addresses.ts';
 import { mailtoUrl } from '../protocol/mailto.ts';
 import { actionMarker, projectMarker } from '../protocol/markers.ts';
+import { replyAddress, type TokenRole } from '../protocol/reply-token.ts';
 import { formatTag, ticketSubject } from '../protocol/subject.ts';
 import type { AccountNotices } from '../accounts/notices.ts';
 import type { NoticeCause, TicketNotices } from '../tickets/notices.ts';
@@ -21,6 +22,11 @@ export interface NotifierOptions {
   renderer: Renderer;
   domain: string;
   supportAddress: string;
+  /**
+   * The reply tokens' key: each notice about a ticket is answered at its recipient's own address
+   * (protocol/reply-token.ts). Null where the mailbox takes no plus addresses: the support address.
+   */
+  replySecret: string | null;
   tagPrefix: string;
   defaultLanguage: Language;
   /**
@@ -56,6 +62,9 @@ export type Notifier = TicketNotices & AccountNotices & ReturnType<typeof create
 
 export function createNotifier(opts: NotifierOptions) {
   const subjectOf = (ticket: Ticket) => ticketSubject(ticket.number, ticket.summary, opts.tagPrefix);
+  /** Where `recipient` answers a notice about `ticket`: the token binds the answer to both. */
+  const replyAddressOf = (ticket: Ticket, role: TokenRole, recipient: string) =>
+    opts.replySecret ? replyAddress(opts.supportAddress, opts.replySecret, role, ticket.number, recipient) : opts.supportAddress;
   const queue = (trx: Trx, n: Parameters<typeof enqueueNotification>[1], now: Date) => enqueueNotification(trx, n, { domain: opts.domain, now });
 
   const log = opts.log ?? silentLog;
@@ -162,7 +171,7 @@ export function createNotifier(opts: NotifierOptions) {
       ticketId: ticket.id, ticketNumber: ticket.number, event: m.event, recipient: m.recipient, subject: m.subject,
       html: m.rendered.html, text: m.rendered.text, inReplyTo: thread.inReplyTo, references: thread.references,
       automatic: m.automatic,
-      replyTo: opts.supportAddress, autoSubmitted: 'auto-generated',
+      replyTo: replyAddressOf(ticket, m.event === 'staff-alert' ? 'staff' : 'client', m.recipient), autoSubmitted: 'auto-generated',
     }, now);
   }
 
@@ -228,7 +237,7 @@ export function createNotifier(opts: NotifierOptions) {
       await queue(trx, {
         ticketId: e.ticket.id, ticketNumber: e.ticket.number, event: 'ticket-received', recipient: e.reporter.email,
         subject: subjectOf(e.ticket), html: rendered.html, text: rendered.text, inReplyTo: e.answering,
-        references: e.answering ? [e.answering] : [], replyTo: opts.supportAddress, autoSubmitted: 'auto-replied',
+        references: e.answering ? [e.answering] : [], replyTo: replyAddressOf(e.ticket, 'client', e.reporter.email), autoSubmitted: 'auto-replied',
         automatic,
       }, now);
     },
@@ -335,6 +344,17 @@ export function createNotifier(opts: NotifierOptions) {
         }, now);
       }
       return staff.length;
+    },
+
+    /** A staff member's mail was refused: the reason, to them alone, on the ticket's thread. */
+    async staffMailRefused(trx: Trx, e: { ticket: Ticket; staff: { email: string; name: string }; reason: string; answering: string }, now: Date) {
+      const rendered = opts.renderer.render('staff-mail-refused', opts.defaultLanguage, { ...ticketVars(e.ticket, e.staff), reason: e.reason });
+      await queue(trx, {
+        ticketId: e.ticket.id, ticketNumber: e.ticket.number, event: 'staff-mail-refused', recipient: e.staff.email,
+        subject: `${formatTag(e.ticket.number, opts.tagPrefix)} ${rendered.subject}`, html: rendered.html, text: rendered.text,
+        inReplyTo: e.answering, references: [e.answering], replyTo: replyAddressOf(e.ticket, 'staff', e.staff.email),
+        autoSubmitted: 'auto-replied', automatic: false,
+      }, now);
     },
 
     /** A bounce returned these notifications: marks them; resolves with the recipients they were for. */

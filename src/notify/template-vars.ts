@@ -43,6 +43,8 @@ export interface TemplateVars {
   'staff-alert': TicketVars & {
     newTicket: boolean; authorName: string; authorEmail: string; organisation?: string; message: string;
   };
+  /** To a staff member whose mail to a ticket could not be carried out: why, so they can send it again. */
+  'staff-mail-refused': TicketVars & { reason: string };
   /** To staff, once the mail relay works again after an outage: when, why, how much mail waited. */
   'relay-outage': { since: Date; until: Date; lastError: string; queued: number };
 }

@@ -34,12 +34,17 @@ export async function openFromMail(trx: Trx, notices: TicketNotices, m: MailedTi
 export interface MailedReply {
   ticket: Ticket;
   entry: EntryInput;
-  author: { role: 'client'; contact: Contact } | { role: 'staff'; staffId: number; contact: Contact };
+  author: Contact;
   /** A client's reply to a closed ticket when the installation reopens it (workflow.replyToClosed). */
   reopen: boolean;
+  /**
+   * Nothing proves the sender wrote it (authentication.clients `authenticated`): a comment only,
+   * flagged for staff, that changes nothing on the ticket.
+   */
+  untrusted?: string;
 }
 
-/** Files a reply; for a client, the workflow acts on it. Returns the ticket as it now stands. */
+/** Files a client's reply and the workflow acts on it, unless untrusted. Returns the ticket as it now stands. */
 export async function replyByMail(
   trx: Trx,
   notices: TicketNotices,
@@ -52,16 +57,19 @@ export async function replyByMail(
     if (reopened.ok) ticket = reopened.ticket;
   }
   const entry = await addMailedReply(trx, ticket, r.entry, now);
-  if (r.author.role === 'staff') return { ticket, entry, action: null };
-
-  const actor = { role: 'client' as const, id: `contact:${r.author.contact.id}` };
+  const actor = { role: 'client' as const, id: `contact:${r.author.id}` };
+  if (r.untrusted) {
+    await recordEvent(trx, { ticketId: ticket.id, actor: actor.id, kind: 'unverified', field: 'entry', to: `${entry.id}: ${r.untrusted}` }, now);
+    await notices.clientWrote(trx, { ticket, author: r.author, message: r.entry.text, newTicket: false }, now);
+    return { ticket, entry, action: null };
+  }
   const marker = findActionMarker(r.entry.fullText, ticket.number, ticket.action_token);
   const change: Change = marker === 'confirm'
     ? { kind: 'client_confirms' }
     : marker === 'still-broken' ? { kind: 'client_still_broken' } : { kind: 'client_reply' };
   const out = await changeTicket(trx, notices, ticket, change, actor, now);
   if (out.ok) ticket = out.ticket;
-  await notices.clientWrote(trx, { ticket, author: r.author.contact, message: r.entry.text, newTicket: false }, now);
+  await notices.clientWrote(trx, { ticket, author: r.author, message: r.entry.text, newTicket: false }, now);
   return { ticket, entry, action: out.ok ? marker : null };
 }
 

@@ -8,7 +8,7 @@ import type { Database, Entry, Language, Priority, Resolution, Status, Ticket, T
 import { contactForStaff } from '../accounts/contacts.ts';
 import { changeTicket, type ChangeActor } from './change-ticket.ts';
 import type { TicketNotices } from './notices.ts';
-import { addEntry, openTicket, recordEvent, ticketByNumber } from './store.ts';
+import { addEntry, openTicket, recordEvent, ticketByNumber, type EntryInput } from './store.ts';
 import type { Change } from './workflow.ts';
 
 /** A staff member, or (staffId null) the installation's integration token acting as the support team. */
@@ -60,16 +60,20 @@ async function projectByKey(trx: Trx, key: string | undefined): Promise<VerbResu
   return project ? { ok: true, id: project.id } : refuse('invalid', `no project ${key}`);
 }
 
+/** The mail a staff member answered from: the entry keeps its whole body, its attachments and its place in the thread. */
+export type StaffMail = Pick<EntryInput, 'fullText' | 'html' | 'messageId' | 'inboundMessageId' | 'attachments'>;
+
 /** A public reply (mailed to the ticket's audience) or an internal note (never leaves). */
 export async function replyToTicket(
   trx: Trx, deps: StaffVerbDeps, actor: StaffActor,
-  input: { number: number; message: string; internal: boolean }, now: Date,
+  input: { number: number; message: string; internal: boolean; mail?: StaffMail }, now: Date,
 ): Promise<VerbResult<{ entry: Entry }>> {
   const found = await load(trx, input.number);
   if (!found.ok) return found;
   const entry = await addEntry(trx, found.ticket.id, {
     kind: input.internal ? 'note' : 'reply', authorContactId: null, authorStaffId: actor.staffId, authorEmail: null,
     text: input.message, fullText: input.message, html: null, messageId: null, inboundMessageId: null, attachments: [],
+    ...input.mail,
   }, now);
   await recordEvent(trx, { ticketId: found.ticket.id, actor: actor.id, kind: input.internal ? 'noted' : 'replied', to: String(entry.id) }, now);
   if (!input.internal) {

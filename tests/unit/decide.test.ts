@@ -7,7 +7,10 @@ import type { ContactState } from '../../src/db/schema.ts';
 import { decide, type DecideSettings, type Disposition, type Facts, type RouteFacts } from '../../src/mail/decide.ts';
 
 const human: Facts['classification'] = { kind: 'human' };
-const facts = (over: Partial<Facts> = {}): Facts => ({ from: 'ada@client.test', classification: human, ownMessageId: false, copyOf: null, projectAnswer: null, ...over });
+const facts = (over: Partial<Facts> = {}): Facts => ({
+  from: 'ada@client.test', fromCount: 1, authenticated: null, dmarcFail: null, classification: human, ownMessageId: false, copyOf: null, projectAnswer: null, ...over,
+});
+const signed = (over: Partial<Facts> = {}) => facts({ authenticated: 'dmarc=pass (mx.help.test)', ...over });
 const sender = (state: ContactState, over: { staff?: boolean; notified?: boolean; known?: boolean } = {}): Sender => ({
   email: 'ada@client.test', name: 'Ada', staffId: over.staff ? 3 : null, state, organisationId: null,
   contact: over.known === false ? null : ({ id: 7, state, notified_at: over.notified ? '2026-01-01T00:00:00Z' : null } as Sender['contact']),
@@ -15,7 +18,9 @@ const sender = (state: ContactState, over: { staff?: boolean; notified?: boolean
 const fresh: RouteFacts = { kind: 'new', unknownTag: null };
 const onTicket = (status: 'new' | 'feedback' | 'resolved' | 'closed', mayWrite = true, target = 12, mayWriteTarget = mayWrite): RouteFacts =>
   ({ kind: 'reply', number: 12, target: { number: target, status }, mayWrite, mayWriteTarget });
-const settings: DecideSettings = { supportAddresses: ['support@help.test'], replyToClosed: 'new_ticket' };
+const settings: DecideSettings = { supportAddresses: ['support@help.test'], replyToClosed: 'new_ticket', clients: 'participant' };
+const authenticated: DecideSettings = { ...settings, clients: 'authenticated' };
+const strict: DecideSettings = { ...settings, clients: 'strict' };
 const reopening: DecideSettings = { ...settings, replyToClosed: 'reopen' };
 
 const cases: Array<[string, Facts, Sender | null, RouteFacts, DecideSettings, Disposition]> = [
@@ -42,9 +47,9 @@ const cases: Array<[string, Facts, Sender | null, RouteFacts, DecideSettings, Di
   ['automatic mail from a blocked contact is still only automatic', facts({ classification: { kind: 'bulk', reason: 'List-Id' } }), sender('blocked'), fresh, settings,
     { kind: 'automatic', ticketNumber: null }],
   ['a new request from an active contact opens a ticket', facts(), sender('active'), fresh, settings,
-    { kind: 'new-ticket', linkedTo: null, unknownTag: null }],
+    { kind: 'new-ticket', linkedTo: null, unknownTag: null, trusted: true }],
   ['a tag naming no ticket opens one and says so', facts(), sender('active'), { kind: 'new', unknownTag: 99 }, settings,
-    { kind: 'new-ticket', linkedTo: null, unknownTag: 99 }],
+    { kind: 'new-ticket', linkedTo: null, unknownTag: 99, trusted: true }],
   ['a first mail from a pending contact is held and they are told', facts(), sender('pending', { known: false }), fresh, settings,
     { kind: 'hold', reason: 'awaiting account validation', tell: true }],
   ['a later mail from a pending contact is held silently', facts(), sender('pending', { notified: true }), fresh, settings,
@@ -53,34 +58,60 @@ const cases: Array<[string, Facts, Sender | null, RouteFacts, DecideSettings, Di
     { kind: 'hold', reason: 'contact refused', tell: false }],
   ['a blocked contact is held silently', facts(), sender('blocked'), fresh, settings,
     { kind: 'hold', reason: 'contact blocked', tell: false }],
-  ['staff writing a new request open a ticket, whatever their contact state', facts(), sender('pending', { staff: true }), fresh, settings,
-    { kind: 'new-ticket', linkedTo: null, unknownTag: null }],
+  ['staff writing a new request open a ticket, whatever their contact state', signed(), sender('pending', { staff: true }), fresh, settings,
+    { kind: 'new-ticket', linkedTo: null, unknownTag: null, trusted: true }],
   ['a client reply on an open ticket is a reply', facts(), sender('active'), onTicket('feedback'), settings,
-    { kind: 'reply', ticketNumber: 12, as: 'client', reopen: false }],
+    { kind: 'reply', ticketNumber: 12, reopen: false, trusted: true }],
   ['a reply lands on the ticket a duplicate names', facts(), sender('active'), onTicket('new', true, 4), settings,
-    { kind: 'reply', ticketNumber: 4, as: 'client', reopen: false }],
+    { kind: 'reply', ticketNumber: 4, reopen: false, trusted: true }],
   ['a stranger on a ticket is quarantined', facts(), sender('active'), onTicket('new', false), settings,
     { kind: 'quarantine', reason: 'sender ada@client.test may not write on ticket #12', ticketNumber: 12 }],
   ['a blocked contact on their own ticket is quarantined', facts(), sender('blocked'), onTicket('new', true), settings,
     { kind: 'quarantine', reason: 'sender ada@client.test may not write on ticket #12', ticketNumber: 12 }],
   ['whoever the ticket lets write (the glue says: reporter, active watcher, organisation, staff) replies, whatever their account state', facts(), sender('pending', { notified: true }), onTicket('resolved'), settings,
-    { kind: 'reply', ticketNumber: 12, as: 'client', reopen: false }],
+    { kind: 'reply', ticketNumber: 12, reopen: false, trusted: true }],
   ['a client reply to a closed ticket opens a new one linked to it', facts(), sender('active'), onTicket('closed'), settings,
-    { kind: 'new-ticket', linkedTo: 12, unknownTag: null }],
+    { kind: 'new-ticket', linkedTo: 12, unknownTag: null, trusted: true }],
   ['… or reopens it, by config', facts(), sender('active'), onTicket('closed'), reopening,
-    { kind: 'reply', ticketNumber: 12, as: 'client', reopen: true }],
+    { kind: 'reply', ticketNumber: 12, reopen: true, trusted: true }],
   ['a pending contact replying to a closed ticket is held', facts(), sender('pending', { notified: true }), onTicket('closed'), settings,
     { kind: 'hold', reason: 'awaiting account validation', tell: false }],
-  ['staff replying to a closed ticket write on it', facts(), sender('active', { staff: true }), onTicket('closed'), settings,
-    { kind: 'reply', ticketNumber: 12, as: 'staff', reopen: false }],
-  ['staff write on any ticket as staff', facts(), sender('active', { staff: true }), onTicket('new'), settings,
-    { kind: 'reply', ticketNumber: 12, as: 'staff', reopen: false }],
+  ['staff replying to a closed ticket write on it', signed(), sender('active', { staff: true }), onTicket('closed'), settings,
+    { kind: 'staff-reply', ticketNumber: 12 }],
+  ['staff write on any ticket as staff', facts({ authenticated: 'reply token for ticket #12' }), sender('active', { staff: true }), onTicket('new'), settings,
+    { kind: 'staff-reply', ticketNumber: 12 }],
+  ['a staff address is never trusted on From alone', facts(), sender('active', { staff: true }), onTicket('new'), settings,
+    { kind: 'quarantine', reason: 'unauthenticated mail from a staff address', ticketNumber: 12 }],
+  ['… not even for a new request, nor an auto-reply', facts({ classification: { kind: 'auto_reply', reason: 'Auto-Submitted' } }), sender('active', { staff: true }), fresh, settings,
+    { kind: 'quarantine', reason: 'unauthenticated mail from a staff address', ticketNumber: null }],
+  ['several From addresses are nobody', facts({ fromCount: 2 }), sender('active'), onTicket('new'), settings,
+    { kind: 'quarantine', reason: '2 From addresses: nobody can say who wrote it', ticketNumber: 12 }],
+  ["a DMARC fail on a known contact's address is quarantined, in every mode", facts({ dmarcFail: 'dmarc=fail for client.test (mx.help.test)' }), sender('active'), onTicket('new'), settings,
+    { kind: 'quarantine', reason: 'dmarc=fail for client.test (mx.help.test): mail claiming to come from a known contact', ticketNumber: 12 }],
+  ['… even with a reply token', facts({ dmarcFail: 'dmarc=fail for client.test (mx.help.test)', authenticated: 'reply token for ticket #12' }), sender('active', { staff: true }), onTicket('new'), settings,
+    { kind: 'quarantine', reason: 'dmarc=fail for client.test (mx.help.test): mail claiming to come from a known staff member', ticketNumber: 12 }],
+  ["a DMARC fail on a stranger's first mail holds it like any other", facts({ dmarcFail: 'dmarc=fail for client.test (mx.help.test)' }), sender('pending', { known: false }), fresh, settings,
+    { kind: 'hold', reason: 'awaiting account validation', tell: true }],
+  ['authenticated: an unauthenticated reply is a flagged comment', facts(), sender('active'), onTicket('feedback'), authenticated,
+    { kind: 'reply', ticketNumber: 12, reopen: false, trusted: false }],
+  ['authenticated: a signed reply acts', signed(), sender('active'), onTicket('feedback'), authenticated,
+    { kind: 'reply', ticketNumber: 12, reopen: false, trusted: true }],
+  ['authenticated: an unauthenticated reply never reopens a closed ticket', facts(), sender('active'), onTicket('closed'), { ...authenticated, replyToClosed: 'reopen' },
+    { kind: 'new-ticket', linkedTo: 12, unknownTag: null, trusted: false }],
+  ['authenticated: an unauthenticated new request opens a flagged ticket', facts(), sender('active'), fresh, authenticated,
+    { kind: 'new-ticket', linkedTo: null, unknownTag: null, trusted: false }],
+  ['strict: an unauthenticated reply is quarantined', facts(), sender('active'), onTicket('feedback'), strict,
+    { kind: 'quarantine', reason: 'unauthenticated mail from ada@client.test (no reply token, no DMARC or DKIM pass)', ticketNumber: 12 }],
+  ['strict: a reply with its token acts', facts({ authenticated: 'reply token for ticket #12' }), sender('active'), onTicket('feedback'), strict,
+    { kind: 'reply', ticketNumber: 12, reopen: false, trusted: true }],
+  ['strict: a bounce is still read (machines do not sign as their contact)', facts({ classification: { kind: 'bounce', reason: 'failed', status: '5.1.1' } }), sender('active'), onTicket('new'), strict,
+    { kind: 'automatic', ticketNumber: 12 }],
   ['the answer to "which project?" releases the held message', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true, allowed: true } }), sender('active'), fresh, settings,
-    { kind: 'project-answer', key: 'SHOP', inboundId: 5 }],
+    { kind: 'project-answer', key: 'SHOP', inboundId: 5, trusted: true }],
   ['a project answer with nothing left to release is a new request', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: false, allowed: false } }), sender('active'), fresh, settings,
-    { kind: 'new-ticket', linkedTo: null, unknownTag: null }],
+    { kind: 'new-ticket', linkedTo: null, unknownTag: null, trusted: true }],
   ['a project marker quoted in a reply stays a reply', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true, allowed: true } }), sender('active'), onTicket('new'), settings,
-    { kind: 'reply', ticketNumber: 12, as: 'client', reopen: false }],
+    { kind: 'reply', ticketNumber: 12, reopen: false, trusted: true }],
   ['a pending contact answering "which project?" is held first', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true, allowed: true } }), sender('pending', { notified: true }), fresh, settings,
     { kind: 'hold', reason: 'awaiting account validation', tell: false }],
 ];
@@ -92,6 +123,6 @@ describe('decide', () => {
 
   it('covers every disposition', () => {
     const kinds = new Set(cases.map((c) => c[5].kind));
-    expect([...kinds].sort()).toEqual(['automatic', 'hold', 'ignore', 'new-ticket', 'project-answer', 'quarantine', 'reply']);
+    expect([...kinds].sort()).toEqual(['automatic', 'hold', 'ignore', 'new-ticket', 'project-answer', 'quarantine', 'reply', 'staff-reply']);
   });
 });

@@ -65,6 +65,10 @@ const VARS: { [T in TemplateName]: TemplateVars[T] } = {
     ...ticket, newTicket: true, authorName: 'Élodie Martin', authorEmail: 'elodie@client.test', message,
     organisation: 'Client & Fils',
   },
+  'staff-mail-refused': {
+    ...ticket,
+    reason: '"Status: solved": no status "solved"',
+  },
   'relay-outage': {
     since: new Date('2025-03-04T21:00:00Z'), until: new Date('2025-03-05T01:30:00Z'),
     lastError: '535 5.7.8 <Authentication> credentials invalid', queued: 12,

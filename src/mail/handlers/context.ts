@@ -4,7 +4,7 @@
 import { admitSender, type Sender } from '../../accounts/identify.ts';
 import type { AccountNotices } from '../../accounts/notices.ts';
 import type { WatcherPolicy } from '../../accounts/watchers.ts';
-import type { Contact, InboundMessage, Language, Trx } from '../../db/schema.ts';
+import type { Contact, InboundMessage, Language, Ticket, Trx } from '../../db/schema.ts';
 import type { TicketNotices } from '../../tickets/notices.ts';
 import type { EntryInput } from '../../tickets/store.ts';
 import type { DecideSettings } from '../decide.ts';
@@ -20,6 +20,12 @@ export interface IntakeNotices extends TicketNotices, AccountNotices {
     e: { summary: string; choices: Array<{ key: string; name: string }>; inboundId: number; answering: string },
     now: Date,
   ): Promise<void>;
+  /** A staff member's mail could not be carried out: they are told why, answering it. */
+  staffMailRefused(
+    trx: Trx,
+    e: { ticket: Ticket; staff: { email: string; name: string }; reason: string; answering: string },
+    now: Date,
+  ): Promise<void>;
   /** A bounce returned these notifications: they are marked; resolves with whom they were for. */
   returned(trx: Trx, messageIds: string[], reason: string): Promise<string[]>;
 }
@@ -27,6 +33,10 @@ export interface IntakeNotices extends TicketNotices, AccountNotices {
 export interface IntakeSettings extends DecideSettings, WatcherPolicy {
   /** The support domain: Guichet's Message-IDs are minted under it. */
   domain: string;
+  /** The servers whose Authentication-Results are believed (authenticate.ts). */
+  trustedAuthservIds: string[];
+  /** The reply tokens' key (protocol/reply-token.ts). */
+  replySecret: string;
   tagPrefix: string;
   defaultLanguage: Language;
 }

@@ -8,6 +8,7 @@ import { admitWatchers } from '../../accounts/watchers.ts';
 import type { Contact, Trx } from '../../db/schema.ts';
 import { isOurAddress, plusKey } from '../../protocol/addresses.ts';
 import { openFromMail } from '../../tickets/client-mail.ts';
+import { recordEvent } from '../../tickets/store.ts';
 import type { Fallback } from '../../tickets/notices.ts';
 import { awaitingProject } from '../inbound.ts';
 import { extractPseudoHeaders } from '../pseudo-headers.ts';
@@ -60,7 +61,7 @@ async function productsOf(trx: Trx, projectId: number | null, named: string[], f
 
 const DEFAULT_USED = { type: 'assistance', priority: 'minor', visibility: 'public', project: '—', products: '—' } as const;
 
-export const newTicket: Handler<{ linkedTo: number | null; unknownTag: number | null }> = async (h, d) => {
+export const newTicket: Handler<{ linkedTo: number | null; unknownTag: number | null; trusted: boolean }> = async (h, d) => {
   const contact = await admit(h);
   const { message, trx, now } = h;
   const mail = message.mail;
@@ -90,6 +91,9 @@ export const newTicket: Handler<{ linkedTo: number | null; unknownTag: number | 
     unknownTag: d.unknownTag,
     fallbacks,
   }, now);
+  if (!d.trusted) {
+    await recordEvent(trx, { ticketId: ticket.id, actor: `contact:${contact.id}`, kind: 'unverified', field: 'entry', to: `${entry.id}: no DMARC or DKIM pass for the sender` }, now);
+  }
   return {
     state: 'processed',
     outcome: d.linkedTo !== null ? `ticket (follows closed #${d.linkedTo})` : 'ticket',

@@ -216,7 +216,18 @@ export const en = {
         '{{authorName}} ({{authorEmail}}{{#organisation}}, {{organisation}}{{/organisation}}) {{#newTicket}}opened this ticket.{{/newTicket}}{{^newTicket}}replied on this ticket; it now awaits an answer from staff.{{/newTicket}}',
       signoff: '{{productName}}',
       why: 'You receive this alert as a member of the {{productName}} staff.',
-      how: 'Answer the client from the admin.',
+      how:
+        'Reply to this email to answer the client: only your new text is sent, under your name. A first line #note keeps it internal; lines such as "Status: resolved", "Priority: major", "Assign: me" or "Duplicate: #12" at the top change the ticket.',
+    },
+    'staff-mail-refused': {
+      subject: 'Your mail was not applied: {{summary}}',
+      preview: 'Nothing was changed on ticket #{{number}}: {{reason}}',
+      heading: 'Your mail to ticket #{{number}} was not applied',
+      intro: 'Nothing was posted or changed on the ticket, and the client received nothing. The reason:',
+      after: 'Correct the command lines at the top of your mail (or remove them) and send it again.',
+      signoff: '{{productName}}',
+      why: 'You receive this answer because you wrote to ticket #{{number}} as a member of the {{productName}} staff.',
+      how: 'Commands: Status, Resolution, Priority, Type, Assign (me, nobody or an address), Duplicate (#N); a first line #note for an internal note.',
     },
     'relay-outage': {
       subject: 'Outgoing mail was stalled, and is flowing again',

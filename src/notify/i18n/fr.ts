@@ -191,7 +191,18 @@ export const fr = {
         '{{authorName}} ({{authorEmail}}{{#organisation}}, {{organisation}}{{/organisation}}) {{#newTicket}}a ouvert ce ticket.{{/newTicket}}{{^newTicket}}a répondu sur ce ticket\u00a0; il attend maintenant une réponse de l’équipe.{{/newTicket}}',
       signoff: '{{productName}}',
       why: 'Vous recevez cette alerte en tant que membre de l’équipe {{productName}}.',
-      how: 'Répondez au client depuis l’administration.',
+      how:
+        'Répondez à cet e-mail pour répondre au client : seul votre nouveau texte lui est envoyé, sous votre nom. Une première ligne #note le garde interne ; des lignes comme « Statut : traité », « Priorité : majeur », « Assigner : moi » ou « Doublon : #12 » en tête modifient le ticket.',
+    },
+    'staff-mail-refused': {
+      subject: 'Votre e-mail n’a pas été appliqué : {{summary}}',
+      preview: 'Rien n’a été modifié sur le ticket #{{number}} : {{reason}}',
+      heading: 'Votre e-mail au ticket #{{number}} n’a pas été appliqué',
+      intro: 'Rien n’a été publié ni modifié sur le ticket, et le client n’a rien reçu. La raison :',
+      after: 'Corrigez les lignes de commande en tête de votre e-mail (ou retirez-les) et renvoyez-le.',
+      signoff: '{{productName}}',
+      why: 'Vous recevez cette réponse parce que vous avez écrit au ticket #{{number}} en tant que membre de l’équipe {{productName}}.',
+      how: 'Commandes : Statut, Résolution, Priorité, Type, Assigner (moi, personne ou une adresse), Doublon (#N) ; une première ligne #note pour une note interne.',
     },
     'relay-outage': {
       subject: 'L’envoi des e-mails était bloqué, il a repris',
