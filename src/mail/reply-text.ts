@@ -494,6 +494,13 @@ export function withoutSignature(text: string, senderName?: string): string {
   const lines = text.replace(/\r\n?/g, '\n').replace(/^\uFEFF/, '').split('\n');
   const sig = lines.lastIndexOf('-- ');
   if (sig > 0 && lines.slice(sig + 1).filter((l) => !blank(l)).length <= 10) lines.length = sig;
+  else {
+    // HTML mail loses the delimiter's trailing space ("--"); a dash line in the content may look the
+    // same, so what follows it must read as a signature too.
+    const bareSig = lines.findLastIndex((l) => /^--\s*$/.test(l));
+    const after = lines.slice(bareSig + 1).filter((l) => !blank(l));
+    if (bareSig > 0 && after.length <= 6 && after.every((l) => isSignatureLine(l) || isDeviceLine(l))) lines.length = bareSig;
+  }
   const trim = (ls: string[]) => {
     while (ls.length > 0 && (blank(ls.at(-1)) || isDeviceLine(ls.at(-1)!))) ls.pop();
     while (ls.length > 0 && blank(ls[0])) ls.shift();

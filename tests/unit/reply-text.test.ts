@@ -174,6 +174,8 @@ describe('withoutSignature (a first mail)', () => {
     ['a forwarded message stays', 'FYI\n\n---------- Forwarded message ---------\nFrom: Bob <bob@x.test>\nSubject: Down\n\nIt is down.', 'FYI\n\n---------- Forwarded message ---------\nFrom: Bob <bob@x.test>\nSubject: Down\n\nIt is down.'],
     ['a quote stays', 'See the log:\n> error 500\n> at line 3', 'See the log:\n> error 500\n> at line 3'],
     ['nothing but a signature keeps the text (line ends trimmed)', '-- \nAda', '--\nAda'],
+    ['a delimiter that lost its space in HTML', 'The export is empty.\n\nBest,\nAda\n\n--\nAda Lovelace\nAnalyst, Acme', 'The export is empty.\n\nBest,\nAda'],
+    ['a bare "--" above content stays', 'Compare the two outputs:\n--\nexpected 12 rows, got 0 rows since the update.\nSame with CSV.', 'Compare the two outputs:\n--\nexpected 12 rows, got 0 rows since the update.\nSame with CSV.'],
   ])('%s', (_name, text, expected) => {
     expect(withoutSignature(text)).toBe(expected);
   });
