@@ -6,6 +6,7 @@ import { projectsFor } from '../accounts/directory.ts';
 import { lookUpSender, type Sender } from '../accounts/identify.ts';
 import type { Ticket, Trx } from '../db/schema.ts';
 import { findProjectMarker } from '../protocol/markers.ts';
+import { carriesOurLoopHeader } from '../protocol/loop-header.ts';
 import { isOurMessageId } from '../protocol/message-id.ts';
 import { readReplyToken, type ReplyToken } from '../protocol/reply-token.ts';
 import { cleanSubject } from '../protocol/subject.ts';
@@ -120,7 +121,9 @@ async function factsOf(trx: Trx, input: ApplyInput, sender: Sender | null, token
     fromCount: input.mail.fromCount,
     ...authenticationOf(input, token, settings),
     classification: input.classification,
-    ownMessageId: isOurMessageId(input.mail.messageId, settings.domain),
+    ownMail: isOurMessageId(input.mail.messageId, settings.domain)
+      ? 'its Message-ID is ours'
+      : carriesOurLoopHeader(input.mail.headers, settings.domain) ? 'it carries our loop header' : null,
     copyOf: await copyOf(trx, input, sender, now),
     projectAnswer: await projectAnswerOf(trx, input, sender),
   };

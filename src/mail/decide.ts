@@ -20,8 +20,8 @@ export interface Facts {
   /** The From domain's DMARC policy, as a trusted server applied it, disowns the mail. */
   dmarcFail: string | null;
   classification: Classification;
-  /** Its Message-ID is one Guichet minted: our own mail came back. */
-  ownMessageId: boolean;
+  /** Our own mail came back: its Message-ID is one Guichet minted, or it carries our loop header; which, in words. */
+  ownMail: string | null;
   /** An earlier message with the same Message-ID from the same sender (30 days): this is a copy of it. */
   copyOf: number | null;
   /**
@@ -80,7 +80,7 @@ export function decide(facts: Facts, sender: Sender | null, route: RouteFacts, s
   const named = route.kind === 'reply' ? route.number : null;
   if (facts.fromCount > 1) return { kind: 'quarantine', reason: `${facts.fromCount} From addresses: nobody can say who wrote it`, ticketNumber: named };
   if (isOurAddress(facts.from, settings.supportAddresses)) return { kind: 'ignore', reason: 'sent from the support address itself (loop guard)' };
-  if (facts.ownMessageId) return { kind: 'ignore', reason: 'our own mail came back (its Message-ID is ours): loop guard' };
+  if (facts.ownMail) return { kind: 'ignore', reason: `our own mail came back (${facts.ownMail}): loop guard` };
   if (facts.copyOf !== null) return { kind: 'ignore', reason: `duplicate of message ${facts.copyOf} (same Message-ID from the same sender)` };
 
   const staff = sender.staffId !== null;

@@ -65,10 +65,13 @@ suite('mail edges on $name', (engine) => {
     // A forwarding rule sends our acknowledgement back to us under the client's name.
     await p.deliver(clientMail({ subject: ack!.parsed.subject!, body: 'We received your request', messageId: ack!.parsed.messageId! }).raw);
     await p.deliver(clientMail({ from: `Support <${SUPPORT.replace('@', '+loop@')}>`, subject: 'Re: [#1] Hello', body: 'An echo' }).raw);
-    const rows = await p.processed(3);
+    // A responder resends it whole under a Message-ID of its own: our loop header is still on it.
+    await p.deliver(clientMail({ subject: ack!.parsed.subject!, body: 'We received your request', headers: { 'X-Guichet-Loop': ack!.parsed.headers.get('x-guichet-loop') as string } }).raw);
+    const rows = await p.processed(4);
     expect(rows.slice(1).map((r) => [r.state, r.outcome])).toEqual([
       ['ignored', 'our own mail came back (its Message-ID is ours): loop guard'],
       ['ignored', 'sent from the support address itself (loop guard)'],
+      ['ignored', 'our own mail came back (it carries our loop header): loop guard'],
     ]);
     await p.g.outbox.idle();
     expect(peers.sink.messages.filter((m) => m.envelope.to.includes('ada@example.com'))).toHaveLength(1);

@@ -8,7 +8,7 @@ import { decide, type DecideSettings, type Disposition, type Facts, type RouteFa
 
 const human: Facts['classification'] = { kind: 'human' };
 const facts = (over: Partial<Facts> = {}): Facts => ({
-  from: 'ada@client.test', fromCount: 1, authenticated: null, dmarcFail: null, classification: human, ownMessageId: false, copyOf: null, projectAnswer: null, ...over,
+  from: 'ada@client.test', fromCount: 1, authenticated: null, dmarcFail: null, classification: human, ownMail: null, copyOf: null, projectAnswer: null, ...over,
 });
 const signed = (over: Partial<Facts> = {}) => facts({ authenticated: 'dmarc=pass (mx.help.test)', ...over });
 const sender = (state: ContactState, over: { staff?: boolean; notified?: boolean; known?: boolean } = {}): Sender => ({
@@ -30,7 +30,7 @@ const cases: Array<[string, Facts, Sender | null, RouteFacts, DecideSettings, Di
     { kind: 'ignore', reason: 'sent from the support address itself (loop guard)' }],
   ['a plus variant of our address is ours too', facts({ from: 'support+shop@help.test' }), sender('active'), fresh, settings,
     { kind: 'ignore', reason: 'sent from the support address itself (loop guard)' }],
-  ['our own Message-ID coming back is ignored, whoever it seems to come from', facts({ ownMessageId: true }), sender('active'), onTicket('new'), settings,
+  ['our own Message-ID coming back is ignored, whoever it seems to come from', facts({ ownMail: 'its Message-ID is ours' }), sender('active'), onTicket('new'), settings,
     { kind: 'ignore', reason: 'our own mail came back (its Message-ID is ours): loop guard' }],
   ['a second copy of a message (same Message-ID, same sender) is marked a duplicate', facts({ copyOf: 41 }), sender('active'), fresh, settings,
     { kind: 'ignore', reason: 'duplicate of message 41 (same Message-ID from the same sender)' }],
