@@ -398,7 +398,7 @@ const CONTACT_RE = new RegExp(
     'erreichen sie|erreichbar|rückruf|anrufen|llám(?:ame|enme)|llamar(?:me|nos)?|(?:my|our|the|this|his|her|new) ' +
     '(?:phone|number|mobile|cell)|(?:mon|notre|son|le|ce|nouveau) (?:numéro|portable|téléphone)|(?:meine|unsere|seine|ihre|die|neue) ' +
     '(?:telefonnummer|nummer|handynummer)|(?:mi|nuestro|su|el|nuevo) (?:número|teléfono|móvil)|' +
-    '(?:my|our|new|the|this) address|(?:ship|send|sent|deliver|post)\\S* (?:\\S+ ){0,3}to|(?:mon|notre|nouvelle|cette) ' +
+    '(?:my|our|new|the|this) address|(?:ship|send|sent|deliver|post)\\p{L}{0,4} (?:\\S+ ){0,3}to|(?:mon|notre|nouvelle|cette) ' +
     "adresse|livr(?:er|aison|ez)|expédi(?:er|ez)|(?:meine|unsere|neue) (?:adresse|anschrift)|lieferadresse|liefern sie|" +
     'mi (?:dirección|direccion)|nueva dirección|envi(?:ar|en) a)' +
     `${E}`,
@@ -451,7 +451,7 @@ function blockStart(lines: string[], s: number, sender: string[]): number {
   const above = lines.slice(0, start).filter((l) => !blank(l) && !QUOTED_RE.test(l));
   if (above.length === 0 || /[:：]$/.test(above.at(-1)!.trim())) return -1;
   const reachable = block.some((l) => /\d/.test(l) || segments(l).some((x) => MAIL_LINE_RE.test(x)));
-  if (reachable && above.some((l) => CONTACT_RE.test(l))) return -1;
+  if (reachable && above.some((l) => l.length < 2000 && CONTACT_RE.test(l))) return -1;
   return start;
 }
 

@@ -304,6 +304,16 @@ describe('signature blocks without a delimiter', () => {
     expect(withoutSignature('Le lien ne marche plus.\n\nAda Lovelace\nAcme Analytics')).toBe('Le lien ne marche plus.\n\nAda Lovelace\nAcme Analytics');
   });
 
+  it('stays fast when a long body ends with a block', () => {
+    const block = '\n\nJane Doe\nHead of IT\n+33 1 23 45 67 89';
+    const started = Date.now();
+    for (const body of ['send'.repeat(50_000) + block, 'Jane Doe\n'.repeat(50_000) + 'Done.' + block]) {
+      withoutSignature(body);
+      extractReply(body);
+    }
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it.each(clientWords)('keeps $name', ({ text, sender }) => {
     expect(withoutSignature(text, sender)).toBe(text);
     expect(extractReply(text, sender)).toBe(text);
