@@ -251,7 +251,11 @@ const VALEDICTIONS =
   '(?:un )?(?:cordial )?saludos?(?: cordiales)?|atentamente|cordialmente|(?:muchas )?gracias|un abrazo|' +
   '(?:cordiali |distinti )?saluti|grazie(?: mille)?|atenciosamente|obrigad[oa]|cumprimentos|' +
   '(?:met )?vriendelijke groet(?:en)?|groeten|bedankt';
-const VALEDICTION_RE = new RegExp(`^(?:${VALEDICTIONS})\\s*[,.!]*$`, 'iu');
+// "Thanks & regards", "Danke und Gruß", "Mit freundlichen Grüßen / Kind regards".
+const VALEDICTION_RE = new RegExp(
+  `^(?:${VALEDICTIONS})(?:\\s*(?:[,&/]|and|et|und|y|e|en)\\s*(?:${VALEDICTIONS}))?\\s*[,.!]*$`,
+  'iu',
+);
 
 // A name as people sign: capitalised words, initials, and the particles of family names.
 const PARTICLE = "de|da|di|du|del|della|des|la|le|van|von|der|den|ten|ter|y|dos|das|bin|al|el|zu|st\\.?";
@@ -405,6 +409,13 @@ const CONTACT_RE = new RegExp(
   'iu',
 );
 
+// A line that ends on a preposition, article or conjunction goes on below ("Please send it to").
+const RUNS_ON_RE = new RegExp(
+  `${B}(?:to|for|at|with|of|from|by|is|are|the|a|an|and|or|à|au|aux|de|du|des|pour|par|chez|avec|le|la|les|et|ou|` +
+    `zu|für|mit|von|bei|der|die|das|und|oder|para|con|por|en|el|los|las|y|o)$`,
+  'iu',
+);
+
 /**
  * Where the trailing signature block of `lines` (already trimmed at both ends) starts, closing
  * formula included, or -1 when there is none.
@@ -442,14 +453,16 @@ function blockStart(lines: string[], s: number, sender: string[]): number {
   if (!evidence && !byName) return -1;
   // A first name alone ("Jane") is as likely to open a sentence fragment: only the sender's.
   if (!byName && (segments(opener)[0] ?? '').split(/\s+/).length < 2) return -1;
-  // The closing formula above the block, in its own paragraph or ending the one above.
+  // The closing formula above the block, in its own paragraph or ending the one above, unless it
+  // is all the client wrote ("Thanks!" above a signature).
   let start = s;
   let p = start - 1;
   while (p >= 0 && blank(lines[p])) p--;
-  if (p >= 0 && VALEDICTION_RE.test(lines[p]!.trim())) start = p;
-  // What stays must be the client's own words, and must not announce or ask for what follows.
-  const above = lines.slice(0, start).filter((l) => !blank(l) && !QUOTED_RE.test(l));
-  if (above.length === 0 || /[:：]$/.test(above.at(-1)!.trim())) return -1;
+  const written = (end: number) => lines.slice(0, end).filter((l) => !blank(l) && !QUOTED_RE.test(l));
+  if (p >= 0 && VALEDICTION_RE.test(lines[p]!.trim()) && written(p).length > 0) start = p;
+  // What stays must be the client's own words, and must not announce what follows or run on into it.
+  const above = written(start);
+  if (above.length === 0 || /[:：]$/.test(above.at(-1)!.trim()) || RUNS_ON_RE.test(above.at(-1)!.trim())) return -1;
   const reachable = block.some((l) => /\d/.test(l) || segments(l).some((x) => MAIL_LINE_RE.test(x)));
   if (reachable && above.some((l) => l.length < 2000 && CONTACT_RE.test(l))) return -1;
   return start;

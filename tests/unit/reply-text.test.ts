@@ -245,6 +245,36 @@ const signatureBlocks: { name: string; text: string; visible: string; sender?: s
     visible: 'Hola,\n\nNo puedo descargar la factura.',
   },
   {
+    name: 'en "Thanks & regards," and a labelled mobile',
+    text: 'The file is attached.\n\nThanks & regards,\nRaj Kumar\nSystem Administrator | Acme Pvt Ltd\nM: +91 98765 43210',
+    visible: 'The file is attached.',
+  },
+  {
+    name: 'en a closing word that is all the client wrote stays',
+    text: 'Thanks!\n\nJohn Smith\nSoftware Developer\nAcme Corporation\nPhone: (555) 123-4567',
+    visible: 'Thanks!',
+  },
+  {
+    name: 'fr "Merci et bonne journée," and a mail address',
+    text: 'Ça marche.\n\nMerci et bonne journée,\n\nLuc Bernard\nChef de projet\nluc.bernard@exemple.fr',
+    visible: 'Ça marche.',
+  },
+  {
+    name: 'de "Danke und Gruß" and a company form',
+    text: 'Der Drucker geht nicht.\n\nDanke und Gruß\nPeter Müller\nIT-Leiter\nFirma GmbH',
+    visible: 'Der Drucker geht nicht.',
+  },
+  {
+    name: 'de bilingual closing formula',
+    text: 'Bitte prüfen.\n\nMit freundlichen Grüßen / Kind regards\n\nDr. Hans Meier\nLeiter Rechenzentrum\nTelefon +49 89 123456-78',
+    visible: 'Bitte prüfen.',
+  },
+  {
+    name: 'es department abbreviation and landline',
+    text: 'No funciona el acceso.\n\nUn saludo,\n\nMaría López\nDpto. de Administración\nTel. 91 123 45 67',
+    visible: 'No funciona el acceso.',
+  },
+  {
     name: "the sender's own name opens a block without a phone or a title",
     text: 'Le lien ne marche plus.\n\nAda Lovelace\nAcme Analytics',
     visible: 'Le lien ne marche plus.',
@@ -284,6 +314,8 @@ const clientWords: { name: string; text: string; sender?: string }[] = [
   { name: 'a product and its version', text: 'It crashes on start.\n\nAcme Desktop\n10.0.17763.1234' },
   { name: 'an order number', text: 'The parcel never arrived.\n\nOrder Number\n2024001234' },
   { name: 'a delivery address asked for above', text: 'Please ship the replacement to my office.\n\nJane Doe\nAcme Corp\n12 Main Street, Springfield' },
+  { name: 'a sentence that runs on into the block', text: 'Please update the record to\n\nJohn Smith\nSoftware Developer\n+1 555 0100' },
+  { name: 'fr a sentence that runs on into the block', text: 'Merci de changer le titulaire pour\n\nJean Martin\nDirecteur financier\n01 23 45 67 89' },
   { name: 'a contact person introduced above', text: "Here is our IT contact for the migration.\n\nBob Martin\nIT Manager\nbob.martin@acme.example" },
   { name: 'es a contact person introduced above', text: 'Les paso el contacto del responsable.\n\nPedro Sánchez\nJefe de Sistemas\n+34 612 345 678' },
   { name: 'de a new address announced above', text: 'Bitte ändern Sie unsere Adresse.\n\nMax Mustermann\nMuster GmbH\nHauptstraße 1, 10115 Berlin' },
