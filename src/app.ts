@@ -14,6 +14,7 @@ import { createHttpApp } from './http/app.ts';
 import { autoCloseResolved } from './jobs/auto-close.ts';
 import { silentLog, type Log } from './log.ts';
 import { createImapPoller, type ImapPoller } from './mail/imap-poller.ts';
+import type { DnsResolver } from './mail/dkim.ts';
 import { createIntake, type Intake } from './mail/intake.ts';
 import { startSmtpIntake, type SmtpIntake } from './mail/smtp-intake.ts';
 import { createCaptureMailer, createSmtpMailer, type Mailer } from './notify/mailer.ts';
@@ -40,8 +41,11 @@ export interface Guichet {
 
 export async function createGuichet(
   config: Config,
-  /** `prepareThread: false` for one-shot commands, where starting a thread costs more than it saves. */
-  opts: { log?: Log; now?: () => Date; prepareThread?: boolean } = {},
+  /**
+   * `prepareThread: false` for one-shot commands, where starting a thread costs more than it saves;
+   * `dnsResolver` for DKIM checks (authentication.verifyDkim), the system's when unset.
+   */
+  opts: { log?: Log; now?: () => Date; prepareThread?: boolean; dnsResolver?: DnsResolver } = {},
 ): Promise<Guichet> {
   const log = opts.log ?? silentLog;
   const now = opts.now ?? (() => new Date());
@@ -98,6 +102,7 @@ export async function createGuichet(
     },
     limits: config.limits,
     thread: opts.prepareThread,
+    dkim: config.authentication.verifyDkim ? { resolver: opts.dnsResolver } : null,
     onCommitted: sendSoon,
     now: opts.now,
     log,

@@ -19,6 +19,7 @@ import { silentLog, type Log } from '../log.ts';
 import { applyInTransaction, type IntakeNotices, type IntakeSettings } from './apply.ts';
 import { recordRaw, reject, reset, type Finished } from './inbound.ts';
 import { advanceCursor, lastHandledUid } from './mailbox-cursor.ts';
+import { withDkim, type DnsResolver } from './dkim.ts';
 import { inlinePreparer, threadPreparer, type PrepareJob, type Preparer } from './prepare-thread.ts';
 import { createFanOut } from './raw-store.ts';
 import type { MailSource } from './types.ts';
@@ -34,6 +35,8 @@ export interface IntakeOptions {
   thread?: boolean;
   /** The prepare thread's entry point; tests give one that dies or hangs on purpose. */
   prepareEntry?: URL;
+  /** Verify DKIM signatures here (authentication.verifyDkim), with this resolver (the system's when unset). */
+  dkim?: { resolver?: DnsResolver } | null;
   /** Called after each committed batch: what it queued (acknowledgements, alerts) can be sent. */
   onCommitted?: () => void;
   now?: () => Date;
@@ -60,9 +63,10 @@ export function createIntake(opts: IntakeOptions) {
   const prepareOptions = { rawDir, filesDir: path.join(opts.dataDir, 'attachments'), limits: opts.limits };
   createFanOut(prepareOptions.rawDir);
   createFanOut(prepareOptions.filesDir);
-  const preparer: Preparer = opts.thread === false
+  const preparing: Preparer = opts.thread === false
     ? inlinePreparer(prepareOptions)
     : threadPreparer(prepareOptions, (msg) => log('error', msg), opts.prepareEntry);
+  const preparer = opts.dkim ? withDkim(preparing, opts.dkim.resolver) : preparing;
 
   // Batches apply one after the other; one queued behind a batch in hand fails with it.
   let tail: Promise<unknown> = Promise.resolve();

@@ -59,7 +59,7 @@ export async function replyByMail(
   const entry = await addMailedReply(trx, ticket, r.entry, now);
   const actor = { role: 'client' as const, id: `contact:${r.author.id}` };
   if (r.untrusted) {
-    await recordEvent(trx, { ticketId: ticket.id, actor: actor.id, kind: 'unverified', field: 'entry', to: `${entry.id}: ${r.untrusted}` }, now);
+    await recordEvent(trx, { ticketId: ticket.id, actor: actor.id, kind: 'unverified', field: 'entry', from: String(entry.id), to: r.untrusted }, now);
     await notices.clientWrote(trx, { ticket, author: r.author, message: r.entry.text, newTicket: false }, now);
     return { ticket, entry, action: null };
   }

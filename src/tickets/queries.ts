@@ -52,11 +52,18 @@ export async function ticketDetail(db: Kysely<Database>, number: number) {
         .execute()
     : [];
   const watchers = await db.selectFrom('ticket_watcher').select('email').where('ticket_id', '=', ticket.id).execute();
+  // Comments nothing authenticated (authentication.clients `authenticated`) say so, with the reason.
+  const flags = await db.selectFrom('event').select(['from_value', 'to_value']).where('ticket_id', '=', ticket.id).where('kind', '=', 'unverified').execute();
+  const unverified = new Map(flags.map((f) => [f.from_value, f.to_value]));
   const { id: _id, reporter_id: _r, ...fields } = ticket;
   return {
     ...fields,
     description,
     watchers: watchers.map((w) => w.email),
-    entries: entries.map((e) => ({ ...e, attachments: attachments.filter((a) => a.entry_id === e.id).map(({ entry_id: _e, ...a }) => a) })),
+    entries: entries.map((e) => ({
+      ...e,
+      unverified: unverified.get(String(e.id)) ?? null,
+      attachments: attachments.filter((a) => a.entry_id === e.id).map(({ entry_id: _e, ...a }) => a),
+    })),
   };
 }

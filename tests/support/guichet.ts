@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createGuichet, type Guichet } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
+import type { DnsResolver } from '../../src/mail/dkim.ts';
 
 export const API_TOKEN = 'test-token-0123456789abcdef';
 export const SUPPORT = 'support@help.example.test';
@@ -15,6 +16,7 @@ export async function buildGuichet(opts: {
   smtpUrl?: string;
   dataDir?: string;
   overrides?: Record<string, unknown>;
+  dnsResolver?: DnsResolver;
 }): Promise<Guichet> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'guichet-data-'));
   const config = parseConfig({
@@ -30,7 +32,7 @@ export async function buildGuichet(opts: {
     intake: { unknownSenders: 'accept' },
     ...opts.overrides,
   });
-  return createGuichet(config, { log: () => {} });
+  return createGuichet(config, { log: () => {}, dnsResolver: opts.dnsResolver });
 }
 
 export async function getTicket(g: Guichet, number: number): Promise<any> {

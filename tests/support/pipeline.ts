@@ -2,6 +2,7 @@
 // real pipeline, mail in through IMAP IDLE and out through SMTP.
 import type { Guichet } from '../../src/app.ts';
 import type { InboundMessage } from '../../src/db/schema.ts';
+import type { DnsResolver } from '../../src/mail/dkim.ts';
 import type { TestEngine } from './databases.ts';
 import type { Dovecot } from './dovecot.ts';
 import { buildGuichet } from './guichet.ts';
@@ -27,6 +28,7 @@ export async function startPipeline(
   dovecot: Dovecot,
   sink: SmtpSink,
   overrides: Record<string, unknown> = {},
+  dnsResolver?: DnsResolver,
 ): Promise<Pipeline> {
   const box = `P${process.pid}x${++boxes}`;
   // Create the mailbox empty so the poller opens it at once.
@@ -34,7 +36,7 @@ export async function startPipeline(
   await c.mailboxCreate(box).catch(() => {});
   await c.logout();
   const databaseUrl = await engine.freshUrl();
-  const g = await buildGuichet({ databaseUrl, imapUrl: dovecot.url.replace(/INBOX$/, box), smtpUrl: sink.url, overrides });
+  const g = await buildGuichet({ databaseUrl, imapUrl: dovecot.url.replace(/INBOX$/, box), smtpUrl: sink.url, overrides, dnsResolver });
   await g.start({ listen: false });
   let seen = sink.messages.length;
   return {

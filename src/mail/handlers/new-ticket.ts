@@ -92,7 +92,7 @@ export const newTicket: Handler<{ linkedTo: number | null; unknownTag: number | 
     fallbacks,
   }, now);
   if (!d.trusted) {
-    await recordEvent(trx, { ticketId: ticket.id, actor: `contact:${contact.id}`, kind: 'unverified', field: 'entry', to: `${entry.id}: no DMARC or DKIM pass for the sender` }, now);
+    await recordEvent(trx, { ticketId: ticket.id, actor: `contact:${contact.id}`, kind: 'unverified', field: 'entry', from: String(entry.id), to: 'no DMARC or DKIM pass for the sender' }, now);
   }
   return {
     state: 'processed',
