@@ -97,6 +97,7 @@ export async function createGuichet(
       maxWatchers: config.intake.maxWatchers,
       replyToClosed: config.workflow.replyToClosed,
       clients: config.authentication.clients,
+      maxNewTicketsPerDay: config.intake.maxNewTicketsPerDay,
       trustedAuthservIds: config.authentication.trustedAuthservIds,
       replySecret,
     },

@@ -16,6 +16,7 @@ commands:
   organisations   add <name> [--domain d] [--project KEY] [--validate] | list
   staff           add <email> <name> [--admin] | list
   outbox          list [--failed] | retry <id>... | retry --all-failed  [--clear-bounce]
+  inbound         list [--held | --quarantined] | release <id>
 `;
 
 async function readStdin(): Promise<Buffer> {
@@ -32,6 +33,7 @@ function redact(config: Config): unknown {
     imap: config.imap && { ...config.imap, url: hide(config.imap.url) },
     sending: config.sending.kind === 'smtp' ? { ...config.sending, url: hide(config.sending.url) } : config.sending,
     admin: { ...config.admin, apiToken: config.admin.apiToken ? '***' : null },
+    authentication: { ...config.authentication, secret: config.authentication.secret ? '***' : null },
     smtpIntake: config.smtpIntake && { ...config.smtpIntake, auth: config.smtpIntake.auth && { user: config.smtpIntake.auth.user, pass: '***' } },
   };
 }
@@ -78,7 +80,7 @@ function withoutConfigFlag(argv: string[]): string[] {
 
 export async function main(argv: string[], log: Log = consoleLog): Promise<number> {
   // Directory commands take their own flags; only --config is read here.
-  const directory = ['projects', 'organisations', 'staff', 'outbox'].includes(argv[0] ?? '');
+  const directory = ['projects', 'organisations', 'staff', 'outbox', 'inbound'].includes(argv[0] ?? '');
   const { values, positionals } = parseArgs({
     args: directory ? argv.slice(0, 1).concat(configFlag(argv)) : argv,
     options: {
@@ -166,6 +168,10 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
     case 'outbox': {
       const { outboxCommand } = await import('./commands/outbox.ts');
       return outboxCommand(config, withoutConfigFlag(argv.slice(1)), (s) => process.stdout.write(s));
+    }
+    case 'inbound': {
+      const { inboundCommand } = await import('./commands/inbound.ts');
+      return inboundCommand(config, withoutConfigFlag(argv.slice(1)), (s) => process.stdout.write(s));
     }
     case 'contacts': {
       const { contactsCommand } = await import('./commands/contacts.ts');

@@ -131,9 +131,11 @@ const fileSchema = z
         watchers: z.enum(['organisation', 'any']).default('organisation'),
         /** At most this many watchers from one mail: a Cc of 300 addresses is no mailing list. */
         maxWatchers: z.number().int().min(0).max(100).default(10),
+        /** New tickets one sender may open in 24 hours; past it their mail is held for staff. */
+        maxNewTicketsPerDay: z.number().int().min(1).default(20),
       })
       .strict()
-      .default({ unknownSenders: 'hold', watchers: 'organisation', maxWatchers: 10 }),
+      .default({ unknownSenders: 'hold', watchers: 'organisation', maxWatchers: 10, maxNewTicketsPerDay: 20 }),
     authentication: z
       .object({
         /**

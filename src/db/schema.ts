@@ -196,6 +196,8 @@ export interface InboundMessageTable {
   attempts: number;
   received_at: Timestamp;
   processed_at: Timestamp | null;
+  /** Staff released it past the sender's bound of new tickets: the intake lets it through. */
+  released_at: Generated<Timestamp | null>;
 }
 
 export interface MailboxCursorTable {

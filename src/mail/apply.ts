@@ -20,6 +20,7 @@ import { ignore } from './handlers/ignore.ts';
 import { newTicket } from './handlers/new-ticket.ts';
 import { projectAnswer } from './handlers/project-answer.ts';
 import { quarantine } from './handlers/quarantine.ts';
+import { repeat } from './handlers/repeat.ts';
 import { reply } from './handlers/reply.ts';
 import { staffReply } from './handlers/staff-reply.ts';
 import { claim, finish, isAwaitingProject, type Finished } from './inbound.ts';
@@ -29,7 +30,7 @@ export type { ApplyInput, IntakeNotices, IntakeSettings };
 
 /** One handler per disposition; the compiler checks none is missing. */
 const HANDLERS: { [K in Disposition['kind']]: Handler<Extract<Disposition, { kind: K }>> } = {
-  quarantine, ignore, automatic, hold, reply, 'staff-reply': staffReply, 'project-answer': projectAnswer, 'new-ticket': newTicket,
+  quarantine, ignore, automatic, hold, reply, repeat, 'staff-reply': staffReply, 'project-answer': projectAnswer, 'new-ticket': newTicket,
 };
 
 /** The route's lookups; a ticket found by its tag is kept, so deciding does not read it again. */
@@ -115,7 +116,33 @@ function authenticationOf(input: ApplyInput, token: ReplyToken | null, settings:
   return { authenticated: input.dkim?.pass ?? null, dmarcFail };
 }
 
-async function factsOf(trx: Trx, input: ApplyInput, sender: Sender | null, token: ReplyToken | null, settings: IntakeSettings, now: Date): Promise<Facts> {
+const DAY_MS = 86_400_000;
+
+/**
+ * What the sender opened in the last 24 hours, read only for a mail that may open a ticket: how
+ * many tickets, and the one (if any) whose first mail had this subject and this text.
+ */
+async function openedToday(trx: Trx, input: ApplyInput, sender: Sender | null, route: RouteFacts, summary: string, now: Date): Promise<Facts['openedToday']> {
+  const opens = route.kind === 'new' || route.target.status === 'closed';
+  if (!opens || !sender?.contact) return { count: 0, sameAs: null };
+  const tickets = await trx
+    .selectFrom('ticket')
+    .select(['id', 'number', 'summary'])
+    .where('reporter_id', '=', sender.contact.id)
+    .where('created_at', '>=', new Date(now.getTime() - DAY_MS).toISOString())
+    .orderBy('id')
+    .execute();
+  const sameSummary = tickets.filter((t) => t.summary === summary);
+  for (const t of sameSummary) {
+    const first = await trx.selectFrom('entry').select(['text', 'full_text']).where('ticket_id', '=', t.id).orderBy('id').executeTakeFirst();
+    if (first && (first.full_text ?? first.text).trim() === input.bodyText.trim()) return { count: tickets.length, sameAs: t.number };
+  }
+  return { count: tickets.length, sameAs: null };
+}
+
+async function factsOf(
+  trx: Trx, input: ApplyInput, sender: Sender | null, token: ReplyToken | null, route: RouteFacts, summary: string, settings: IntakeSettings, now: Date,
+): Promise<Facts> {
   return {
     from: input.mail.from?.address ?? null,
     fromCount: input.mail.fromCount,
@@ -126,6 +153,8 @@ async function factsOf(trx: Trx, input: ApplyInput, sender: Sender | null, token
       : carriesOurLoopHeader(input.mail.headers, settings.domain) ? 'it carries our loop header' : null,
     copyOf: await copyOf(trx, input, sender, now),
     projectAnswer: await projectAnswerOf(trx, input, sender),
+    openedToday: await openedToday(trx, input, sender, route, summary, now),
+    released: input.inbound.released_at !== null,
   };
 }
 
@@ -141,12 +170,10 @@ export async function applyInTransaction(
   const sender = from ? await lookUpSender(trx, from, settings) : null;
   const token = from ? readReplyToken(recipientsOf(input), from.address, settings.supportAddresses, settings.replySecret) : null;
   const route = await routeFacts(trx, input, sender, token, settings.tagPrefix);
-  const disposition = decide(await factsOf(trx, input, sender, token, settings, now), sender, route, settings);
+  const summary = (cleanSubject(input.mail.subject, settings.tagPrefix) || '(no subject)').slice(0, 250);
+  const disposition = decide(await factsOf(trx, input, sender, token, route, summary, settings, now), sender, route, settings);
 
-  const handling: Handling = {
-    trx, notices: deps.notices, settings, now, message: input, sender,
-    summary: (cleanSubject(input.mail.subject, settings.tagPrefix) || '(no subject)').slice(0, 250),
-  };
+  const handling: Handling = { trx, notices: deps.notices, settings, now, message: input, sender, summary };
   const handler = HANDLERS[disposition.kind] as Handler<Disposition>;
   const finished = await handler(handling, disposition);
   await finish(trx, input.inbound.id, finished, now);

@@ -29,6 +29,13 @@ export interface Facts {
    * released, and whether the project named is one the sender's organisation may use.
    */
   projectAnswer: { key: string; inboundId: number; releasable: boolean; allowed: boolean } | null;
+  /**
+   * The sender's tickets of the last 24 hours, for a mail that would open one: how many, and one
+   * opened by a mail with the same subject and text (this mail is a copy of that request).
+   */
+  openedToday: { count: number; sameAs: number | null };
+  /** Staff released this message past the sender's bound of new tickets. */
+  released: boolean;
 }
 
 /** The route (route.ts) with what deciding needs of the tickets it names. */
@@ -57,6 +64,8 @@ export interface DecideSettings {
   supportAddresses: string[];
   replyToClosed: 'new_ticket' | 'reopen';
   clients: ClientAuth;
+  /** New tickets one sender may open in a day; past it their mail is held for staff. */
+  maxNewTicketsPerDay: number;
 }
 
 export type Disposition =
@@ -70,10 +79,15 @@ export type Disposition =
   | { kind: 'reply'; ticketNumber: number; reopen: boolean; trusted: boolean }
   /** Staff answering from their mail program: a public reply (or a note), with commands. */
   | { kind: 'staff-reply'; ticketNumber: number }
+  /** The same request again (same sender, subject and text within a day): a comment on its ticket, unacknowledged. */
+  | { kind: 'repeat'; ticketNumber: number }
   /** Releases the held message onto the chosen project. */
   | { kind: 'project-answer'; key: string; inboundId: number; trusted: boolean }
   /** Not `trusted`: opened all the same, flagged for staff (authentication.clients `authenticated`). */
   | { kind: 'new-ticket'; linkedTo: number | null; unknownTag: number | null; trusted: boolean };
+
+/** The outcome of a mail held past its sender's bound of new tickets: staff release it (`guichet inbound release`). */
+export const NEW_TICKETS_HELD = "held for staff: the sender's bound of new tickets a day (intake.maxNewTicketsPerDay) is reached";
 
 export function decide(facts: Facts, sender: Sender | null, route: RouteFacts, settings: DecideSettings): Disposition {
   if (!facts.from || !sender) return { kind: 'quarantine', reason: 'no sender address', ticketNumber: null };
@@ -130,5 +144,12 @@ export function decide(facts: Facts, sender: Sender | null, route: RouteFacts, s
     return { kind: 'quarantine', reason: `project ${answer.key} is not one the sender's organisation may use`, ticketNumber: null };
   }
   if (answer?.releasable) return { kind: 'project-answer', key: answer.key, inboundId: answer.inboundId, trusted };
+  // A sender whose mail opens ticket after ticket is a loop or a flood: copies join their ticket,
+  // and past the day's bound staff decide (never dropped, never answered).
+  const bounded = !staff && !facts.released;
+  if (bounded && facts.openedToday.sameAs !== null) return { kind: 'repeat', ticketNumber: facts.openedToday.sameAs };
+  if (bounded && facts.openedToday.count >= settings.maxNewTicketsPerDay) {
+    return { kind: 'hold', reason: `${NEW_TICKETS_HELD} (${facts.openedToday.count} opened in the last 24 hours)`, tell: false };
+  }
   return { kind: 'new-ticket', linkedTo, unknownTag: route.kind === 'new' ? route.unknownTag : null, trusted };
 }

@@ -120,6 +120,20 @@ export async function reset(db: Kysely<Database>, id: number): Promise<void> {
   await db.updateTable('inbound_message').set({ state: 'pending', outcome: null, processed_at: null }).where('id', '=', id).execute();
 }
 
+/**
+ * Staff let a held message through its sender's bound of new tickets: marked, and pending again for
+ * the replay that follows. False when the row is not held (nothing to release).
+ */
+export async function release(db: Kysely<Database>, id: number, now: Date): Promise<boolean> {
+  const done = await db
+    .updateTable('inbound_message')
+    .set({ state: 'pending', outcome: null, processed_at: null, released_at: now.toISOString() })
+    .where('id', '=', id)
+    .where('state', '=', 'held')
+    .executeTakeFirst();
+  return Number(done.numUpdatedRows) === 1;
+}
+
 const AWAITING_PROJECT = 'awaiting project choice';
 
 /** The outcome of a message held until its sender says which project. */

@@ -17,7 +17,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, InboundState } from '../db/schema.ts';
 import { silentLog, type Log } from '../log.ts';
 import { applyInTransaction, type IntakeNotices, type IntakeSettings } from './apply.ts';
-import { recordRaw, reject, reset, type Finished } from './inbound.ts';
+import { recordRaw, reject, release, reset, type Finished } from './inbound.ts';
 import { advanceCursor, lastHandledUid } from './mailbox-cursor.ts';
 import { withDkim, type DnsResolver } from './dkim.ts';
 import { inlinePreparer, threadPreparer, type PrepareJob, type Preparer } from './prepare-thread.ts';
@@ -180,6 +180,12 @@ export function createIntake(opts: IntakeOptions) {
     return replayPending(inboundId);
   }
 
+  /** Staff release a held message (past its sender's bound of new tickets): it goes through again, let through. */
+  async function releaseHeld(inboundId: number): Promise<IntakeResult | null> {
+    if (!(await release(opts.db, inboundId, now()))) return null;
+    return replayPending(inboundId);
+  }
+
   async function replayPending(inboundId: number): Promise<IntakeResult> {
     const row = await opts.db.selectFrom('inbound_message').selectAll().where('id', '=', inboundId).executeTakeFirstOrThrow();
     const raw = await readFile(path.join(rawDir, row.raw_path));
@@ -190,6 +196,7 @@ export function createIntake(opts: IntakeOptions) {
     handle,
     handleBatch,
     replay,
+    release: releaseHeld,
     /** The highest UID of a mailbox (at this UIDVALIDITY) that needs no fetching again. */
     lastUid: (mailbox: string, uidValidity: number) => lastHandledUid(opts.db, mailbox, uidValidity),
     warm: () => preparer.warm(),

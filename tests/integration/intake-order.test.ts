@@ -49,7 +49,7 @@ describe.each(engines)('intake order on $name', (engine) => {
       settings: {
         domain: 'help.example.test', supportAddresses: ['support@help.example.test'], tagPrefix: '', defaultLanguage: 'en',
         unknownSenders: 'accept', watchers: 'organisation', maxWatchers: 10, replyToClosed: 'new_ticket',
-        clients: 'participant', trustedAuthservIds: [], replySecret: 'a test key for reply tokens, 32+ chars',
+        clients: 'participant', maxNewTicketsPerDay: 20, trustedAuthservIds: [], replySecret: 'a test key for reply tokens, 32+ chars',
       },
       limits: { maxMessageBytes: 1 << 20, maxAttachmentBytes: 1 << 20, parseSeconds: 3 },
       prepareEntry: new URL('../support/hanging-prepare.worker.mjs', import.meta.url),

@@ -5,6 +5,7 @@
 import { afterEach, expect, it } from 'vitest';
 import type { Guichet } from '../../src/app.ts';
 import { validateContact } from '../../src/accounts/contacts.ts';
+import { cleanEnv, runGuichet } from '../support/cli.ts';
 import { API_TOKEN, clientMail, getTicket, SUPPORT } from '../support/guichet.ts';
 import { mailPeers, mailSuite } from '../support/mail-suite.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
@@ -57,6 +58,36 @@ suite('mail edges on $name', (engine) => {
     await p.sent(1);
     expect(await p.g.database.db.selectFrom('ticket').select('number').orderBy('number').execute()).toEqual([{ number: 1 }, { number: 2 }]);
   });
+
+  it("takes the same request twice as one ticket, and holds a sender's mail past the day's bound of new tickets until staff release it", async () => {
+    const p = await start({ intake: { unknownSenders: 'accept', maxNewTicketsPerDay: 2 }, automaticMail: { maxPer10Minutes: 20, maxPerDay: 50 } });
+    const printer = () => clientMail({ subject: 'Printer on fire', body: 'It burns.' }).raw;
+    await p.deliver(printer());
+    await p.sent(1);
+    // The same subject and text again (a new Message-ID: a resend, or a responder): a comment, unanswered.
+    await p.deliver(printer());
+    await p.deliver(clientMail({ subject: 'Scanner jammed', body: 'Paper stuck.' }).raw);
+    await p.deliver(clientMail({ subject: 'Fax silent', body: 'No tone.' }).raw);
+    const rows = await p.processed(4);
+    await p.sent(1);
+    expect(rows.map((r) => [r.state, r.outcome])).toEqual([
+      ['processed', 'ticket'],
+      ['processed', 'copy of the request of ticket #1 (same subject and text within a day): a comment, not acknowledged'],
+      ['processed', 'ticket'],
+      ['held', "held for staff: the sender's bound of new tickets a day (intake.maxNewTicketsPerDay) is reached (2 opened in the last 24 hours)"],
+    ]);
+    expect((await getTicket(p.g, 1)).entries.map((e: { text: string }) => e.text)).toEqual(['It burns.', 'It burns.']);
+
+    // Staff see it and let it through, from the command line.
+    const env = cleanEnv({ GUICHET_DATABASE_URL: p.databaseUrl, GUICHET_SUPPORT_ADDRESS: SUPPORT, GUICHET_DATA_DIR: p.g.config.dataDir, GUICHET_SMTP_URL: peers.sink.url });
+    const listed = await runGuichet(['inbound', 'list', '--held'], { cwd: p.g.config.dataDir, env });
+    expect(listed.stdout).toMatch(new RegExp(`^\\s+${rows[3]!.id} held .* ada@example.com — held for staff`));
+    const released = await runGuichet(['inbound', 'release', String(rows[3]!.id)], { cwd: p.g.config.dataDir, env });
+    expect(released.stdout).toBe(`message ${rows[3]!.id} released: processed: ticket #3\n`);
+    const [ack] = await p.sent(1);
+    expect(ack!.parsed.subject).toBe('[#3] Fax silent');
+    expect(await p.g.intake.release(rows[3]!.id)).toBeNull();
+  }, 90_000);
 
   it("never answers its own mail coming back, nor mail from a plus variant of its address", async () => {
     const p = await start();

@@ -8,7 +8,8 @@ import { decide, type DecideSettings, type Disposition, type Facts, type RouteFa
 
 const human: Facts['classification'] = { kind: 'human' };
 const facts = (over: Partial<Facts> = {}): Facts => ({
-  from: 'ada@client.test', fromCount: 1, authenticated: null, dmarcFail: null, classification: human, ownMail: null, copyOf: null, projectAnswer: null, ...over,
+  from: 'ada@client.test', fromCount: 1, authenticated: null, dmarcFail: null, classification: human, ownMail: null, copyOf: null, projectAnswer: null,
+  openedToday: { count: 0, sameAs: null }, released: false, ...over,
 });
 const signed = (over: Partial<Facts> = {}) => facts({ authenticated: 'dmarc=pass (mx.help.test)', ...over });
 const sender = (state: ContactState, over: { staff?: boolean; notified?: boolean; known?: boolean } = {}): Sender => ({
@@ -18,7 +19,7 @@ const sender = (state: ContactState, over: { staff?: boolean; notified?: boolean
 const fresh: RouteFacts = { kind: 'new', unknownTag: null };
 const onTicket = (status: 'new' | 'feedback' | 'resolved' | 'closed', mayWrite = true, target = 12, mayWriteTarget = mayWrite): RouteFacts =>
   ({ kind: 'reply', number: 12, target: { number: target, status }, mayWrite, mayWriteTarget });
-const settings: DecideSettings = { supportAddresses: ['support@help.test'], replyToClosed: 'new_ticket', clients: 'participant' };
+const settings: DecideSettings = { supportAddresses: ['support@help.test'], replyToClosed: 'new_ticket', clients: 'participant', maxNewTicketsPerDay: 20 };
 const authenticated: DecideSettings = { ...settings, clients: 'authenticated' };
 const strict: DecideSettings = { ...settings, clients: 'strict' };
 const reopening: DecideSettings = { ...settings, replyToClosed: 'reopen' };
@@ -104,6 +105,16 @@ const cases: Array<[string, Facts, Sender | null, RouteFacts, DecideSettings, Di
     { kind: 'quarantine', reason: 'unauthenticated mail from ada@client.test (no reply token, no DMARC or DKIM pass)', ticketNumber: 12 }],
   ['strict: a reply with its token acts', facts({ authenticated: 'reply token for ticket #12' }), sender('active'), onTicket('feedback'), strict,
     { kind: 'reply', ticketNumber: 12, reopen: false, trusted: true }],
+  ['the same request again within a day joins its ticket, unanswered', facts({ openedToday: { count: 3, sameAs: 2 } }), sender('active'), fresh, settings,
+    { kind: 'repeat', ticketNumber: 2 }],
+  ["past the day's bound of new tickets the mail is held for staff", facts({ openedToday: { count: 20, sameAs: null } }), sender('active'), fresh, settings,
+    { kind: 'hold', reason: "held for staff: the sender's bound of new tickets a day (intake.maxNewTicketsPerDay) is reached (20 opened in the last 24 hours)", tell: false }],
+  ['… also as a follow-up of a closed ticket', facts({ openedToday: { count: 20, sameAs: null } }), sender('active'), onTicket('closed'), settings,
+    { kind: 'hold', reason: "held for staff: the sender's bound of new tickets a day (intake.maxNewTicketsPerDay) is reached (20 opened in the last 24 hours)", tell: false }],
+  ['… until staff release it', facts({ openedToday: { count: 20, sameAs: 4 }, released: true }), sender('active'), fresh, settings,
+    { kind: 'new-ticket', linkedTo: null, unknownTag: null, trusted: true }],
+  ['staff have no such bound', signed({ openedToday: { count: 50, sameAs: 4 } }), sender('active', { staff: true }), fresh, settings,
+    { kind: 'new-ticket', linkedTo: null, unknownTag: null, trusted: true }],
   ['strict: a bounce is still read (machines do not sign as their contact)', facts({ classification: { kind: 'bounce', reason: 'failed', status: '5.1.1' } }), sender('active'), onTicket('new'), strict,
     { kind: 'automatic', ticketNumber: 12 }],
   ['the answer to "which project?" releases the held message', facts({ projectAnswer: { key: 'SHOP', inboundId: 5, releasable: true, allowed: true } }), sender('active'), fresh, settings,
@@ -123,6 +134,6 @@ describe('decide', () => {
 
   it('covers every disposition', () => {
     const kinds = new Set(cases.map((c) => c[5].kind));
-    expect([...kinds].sort()).toEqual(['automatic', 'hold', 'ignore', 'new-ticket', 'project-answer', 'quarantine', 'reply', 'staff-reply']);
+    expect([...kinds].sort()).toEqual(['automatic', 'hold', 'ignore', 'new-ticket', 'project-answer', 'quarantine', 'repeat', 'reply', 'staff-reply']);
   });
 });
