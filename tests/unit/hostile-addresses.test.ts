@@ -30,6 +30,20 @@ describe('hostile From and Cc addresses', () => {
     expect(parsed.cc.map((a) => a.address)).not.toContain(VICTIM);
   });
 
+  it('reads an internationalised domain and its punycode as one address, in ASCII', async () => {
+    const unicode = await parseMail(mail('Ada <ada@bücher.example>'));
+    const ascii = await parseMail(mail('Ada <ADA@xn--bcher-kva.example>'));
+    expect(unicode.from?.address).toBe('ada@xn--bcher-kva.example');
+    expect(ascii.from?.address).toBe('ada@xn--bcher-kva.example');
+  });
+
+  it('counts every From address: two headers, or two mailboxes in one, are nobody', async () => {
+    expect((await parseMail(mail('ceo@corp.com, attacker@evil.com'))).fromCount).toBe(2);
+    const twoHeaders = Buffer.from('From: attacker@evil.com\r\nFrom: ceo@corp.com\r\nTo: support@help.test\r\nSubject: hi\r\n\r\nx\r\n');
+    expect((await parseMail(twoHeaders)).fromCount).toBe(2);
+    expect((await parseMail(mail('ceo@corp.com'))).fromCount).toBe(1);
+  });
+
   it('still reads the plain forms right', async () => {
     for (const header of ['ceo@corp.com', 'CEO <CEO@Corp.COM>', '"Chief, Executive" <ceo@corp.com>', 'ceo@corp.com (Chief)']) {
       expect((await parseMail(mail(header))).from?.address).toBe(VICTIM);

@@ -7,6 +7,7 @@ import { projectsFor } from '../../accounts/directory.ts';
 import { admitWatchers } from '../../accounts/watchers.ts';
 import type { Contact, Trx } from '../../db/schema.ts';
 import { isOurAddress, plusKey } from '../../protocol/addresses.ts';
+import { isReplyTokenKey } from '../../protocol/reply-token.ts';
 import { openFromMail } from '../../tickets/client-mail.ts';
 import { recordEvent } from '../../tickets/store.ts';
 import type { Fallback } from '../../tickets/notices.ts';
@@ -32,7 +33,9 @@ async function findProject(h: Handling, contact: Contact, named: string | undefi
   const byAddress = await trx.selectFrom('project_address').select('project_id').where('address', 'in', recipients.length ? recipients : ['']).execute();
   const addressed = allowed.find((p) => byAddress.some((b) => b.project_id === p.id));
   if (addressed) return { id: addressed.id, choices: [] };
-  const key = (plusKey(recipients, h.settings.supportAddresses) ?? named)?.toLowerCase();
+  // A reply address (support+t12-…@) that proved nothing names no project.
+  const plus = plusKey(recipients, h.settings.supportAddresses);
+  const key = ((plus && !isReplyTokenKey(plus) ? plus : null) ?? named)?.toLowerCase();
   const keyed = key ? allowed.find((p) => p.key.toLowerCase() === key || p.name.toLowerCase() === key) : undefined;
   if (keyed) return { id: keyed.id, choices: [] };
   if (allowed.length === 1) return { id: allowed[0]!.id, choices: [] };
