@@ -24,6 +24,11 @@ import { inlinePreparer, threadPreparer, type PrepareJob, type Preparer } from '
 import { createFanOut } from './raw-store.ts';
 import type { MailSource } from './types.ts';
 
+/** Messages let ready before a transaction opens after the apply caught up with the prepare thread. */
+const RUN = 50;
+/** The longest that run is waited for. */
+const RUN_WAIT_MS = 100;
+
 export interface IntakeOptions {
   db: Kysely<Database>;
   dataDir: string;
@@ -110,9 +115,7 @@ export function createIntake(opts: IntakeOptions) {
       const next = results.length;
       if (stored[next]!.row.state === 'pending' && !ready[next]) {
         await job.prepared[next];
-        // The thread's answers arrive one message event at a time, and this code resumes after the
-        // first: let the others already queued arrive too, or every message gets a commit of its own.
-        await new Promise((resolve) => setImmediate(resolve));
+        await catchUp(job, next);
       }
       await opts.db.transaction().execute(async (trx) => {
         for (let i = results.length; i < stored.length; i++) {
@@ -150,6 +153,23 @@ export function createIntake(opts: IntakeOptions) {
     const skipped = items.filter((item, i) => results[i]!.duplicate && item.source.uid !== null && item.source.uidValidity !== null).at(-1);
     if (skipped) await advanceCursor(opts.db, skipped.source.mailbox, skipped.source.uidValidity!, skipped.source.uid!);
     return { results, finished };
+  }
+
+  /**
+   * The apply has caught up with the prepare thread, which works at about the same pace: opening a
+   * transaction as soon as the awaited message is ready would commit every few messages (a commit
+   * costs more than applying a message). So a run of the messages after it is let ready
+   * first, still outside any transaction, for at most RUN_WAIT_MS: a message slow to prepare holds
+   * back the ones before it only that long.
+   */
+  async function catchUp(job: PrepareJob, next: number): Promise<void> {
+    const last = job.prepared[Math.min(next + RUN, job.prepared.length) - 1]!;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([last, new Promise((resolve) => (timer = setTimeout(resolve, RUN_WAIT_MS)))]);
+    clearTimeout(timer);
+    // The thread's answers arrive one message event at a time, and this code resumes after the
+    // one it awaited: let the others already queued arrive too.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   /** Several messages at once, in order. Throws only when storing or committing failed: nothing is then marked done. */
