@@ -29,6 +29,12 @@ export interface CounterTable {
   value: number;
 }
 
+/** Totals the database keeps by trigger (`tickets`: the number of ticket rows), so no page counts a whole table. */
+export interface TallyTable {
+  name: string;
+  value: number;
+}
+
 export interface ProjectTable {
   id: Generated<number>;
   key: string;
@@ -116,6 +122,8 @@ export interface TicketTable {
   impact: string | null;
   cost_estimate: string | null;
   awaiting: Awaiting;
+  /** When `awaiting` took its current value; kept by a trigger (migration 0012), null when awaiting is. */
+  awaiting_since: Generated<Timestamp | null>;
   previous_status: Status | null;
   language: Language;
   created_at: Timestamp;
@@ -267,6 +275,7 @@ export interface InstallationSecretTable {
 
 export interface Database {
   counter: CounterTable;
+  tally: TallyTable;
   project: ProjectTable;
   project_address: ProjectAddressTable;
   product: ProductTable;
