@@ -131,6 +131,7 @@ export async function createGuichet(
     verbs: { notices: notifier, language: config.defaultLanguage },
     onCommitted: sendSoon,
     log,
+    admin: { publicUrl: config.publicUrl, defaultLanguage: config.defaultLanguage, now: opts.now },
   });
 
   let server: ServerType | null = null;

@@ -267,6 +267,21 @@ export interface EventTable {
   created_at: Timestamp;
 }
 
+export interface StaffSessionTable {
+  /** sha256 (hex) of the session cookie's value. */
+  id: string;
+  staff_id: number;
+  /** The session's anti-CSRF token, sent back with every form. */
+  csrf: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface LoginFailureTable {
+  email: string;
+  at: Timestamp;
+}
+
 export interface InstallationSecretTable {
   name: string;
   value: string;
@@ -296,6 +311,8 @@ export interface Database {
   outbox: OutboxTable;
   event: EventTable;
   installation_secret: InstallationSecretTable;
+  staff_session: StaffSessionTable;
+  login_failure: LoginFailureTable;
 }
 
 export type Ticket = Selectable<TicketTable>;

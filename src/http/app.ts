@@ -6,6 +6,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Log } from '../log.ts';
 import type { StaffVerbDeps } from '../tickets/staff-verbs.ts';
+import { createAdmin } from './admin/index.ts';
+import type { Lang } from './admin/i18n.ts';
 import { createApi } from './api/index.ts';
 
 export interface HealthSource {
@@ -26,6 +28,8 @@ export interface HttpDeps {
   /** Called after every request that may have changed something: what it queued can be sent. */
   onCommitted?: () => void;
   log: Log;
+  /** The staff admin's settings: where it is reached (config publicUrl) and its default language. */
+  admin: { publicUrl: string; defaultLanguage: Lang; now?: () => Date };
 }
 
 export function createHttpApp(deps: HttpDeps) {
@@ -59,6 +63,8 @@ export function createHttpApp(deps: HttpDeps) {
   });
 
   app.route('/api/v1', createApi(deps));
+  app.route('/admin', createAdmin({ db: deps.db, verbs: deps.verbs, ...deps.admin }));
+  app.get('/', (c) => c.redirect('/admin/tickets', 303));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => {

@@ -49,6 +49,7 @@ describe.each(engines)('outbox on $name', (engine) => {
     const http = createHttpApp({
       db: g.database.db, apiToken: null, verbs: { notices: g.notifier, language: 'en' }, log: () => {},
       health: { mailbox: () => null, outbox: () => worker.health() },
+      admin: { publicUrl: 'http://127.0.0.1:8025', defaultLanguage: 'en' },
     });
     const rows = () => g.database.db.selectFrom('outbox').selectAll().orderBy('id').execute();
     return {

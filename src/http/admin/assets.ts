@@ -1,0 +1,45 @@
+// The admin's only stylesheet, served from /admin/assets/admin.css: the CSP allows no inline style
+// or script. Calm and readable; system fonts; works at any width.
+export const ADMIN_CSS = `
+:root { --ink:#1f2933; --muted:#616e7c; --line:#e4e7eb; --bg:#f5f7fa; --card:#fff; --accent:#1d4ed8; --warn:#b91c1c; --ok:#047857; --note:#fff7e0; }
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--ink); background:var(--bg); }
+a { color:var(--accent); }
+a:focus, button:focus, input:focus, select:focus, textarea:focus { outline:3px solid #93c5fd; outline-offset:1px; }
+.skip { position:absolute; left:-999px; } .skip:focus { left:8px; top:8px; background:#fff; padding:4px 8px; z-index:9; }
+header.top { display:flex; align-items:center; gap:16px; padding:8px 16px; background:var(--ink); color:#fff; }
+header.top a { color:#fff; text-decoration:none; font-weight:600; }
+header.top form { margin-left:auto; }
+header.top button { background:transparent; color:#fff; border:1px solid #52606d; border-radius:4px; padding:2px 10px; cursor:pointer; }
+.shell { display:grid; grid-template-columns: 220px 1fr; min-height: calc(100vh - 44px); }
+nav.side { background:var(--card); border-right:1px solid var(--line); padding:12px 0; }
+nav.side h2 { font-size:12px; text-transform:uppercase; letter-spacing:.05em; color:var(--muted); margin:12px 16px 4px; }
+nav.side a { display:flex; justify-content:space-between; padding:4px 16px; text-decoration:none; color:var(--ink); }
+nav.side a[aria-current="page"] { background:#e0e7ff; font-weight:600; }
+nav.side .count { color:var(--muted); font-variant-numeric: tabular-nums; }
+main { padding:16px 24px; min-width:0; }
+h1 { font-size:20px; margin:0 0 12px; }
+table.list { width:100%; border-collapse:collapse; background:var(--card); border:1px solid var(--line); }
+table.list th, table.list td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
+table.list th { font-size:12px; color:var(--muted); font-weight:600; }
+table.list td.num { font-variant-numeric: tabular-nums; white-space:nowrap; }
+.badge { display:inline-block; font-size:12px; padding:0 6px; border-radius:8px; background:#e4e7eb; }
+.badge.feedback { background:#fee2e2; color:var(--warn); }
+.badge.answered { background:#dbeafe; color:#1e40af; }
+.badge.unverified { background:#fef3c7; color:#92400e; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:6px; padding:12px 16px; margin-bottom:12px; }
+.entry.note { background:var(--note); }
+.entry header { display:flex; gap:8px; color:var(--muted); font-size:13px; }
+.entry .text { white-space:pre-wrap; overflow-wrap:anywhere; }
+form.stack label { display:block; margin:8px 0 2px; font-weight:600; }
+input[type=text], input[type=email], input[type=password], select, textarea { font:inherit; padding:6px 8px; border:1px solid #cbd2d9; border-radius:4px; width:100%; max-width:560px; background:#fff; }
+textarea { min-height:140px; max-width:none; }
+button.primary { background:var(--accent); color:#fff; border:0; border-radius:4px; padding:6px 14px; font:inherit; cursor:pointer; margin-top:8px; }
+button.secondary { background:#fff; color:var(--ink); border:1px solid #cbd2d9; border-radius:4px; padding:6px 14px; font:inherit; cursor:pointer; margin-top:8px; }
+.flash { padding:8px 12px; border-radius:4px; margin-bottom:12px; }
+.flash.error { background:#fee2e2; color:var(--warn); } .flash.ok { background:#d1fae5; color:var(--ok); }
+.login { max-width:360px; margin:10vh auto; }
+.fields { display:grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap:8px; }
+.grid2 { display:grid; grid-template-columns: 1fr 320px; gap:16px; align-items:start; }
+@media (max-width: 900px) { .shell { grid-template-columns: 1fr; } .grid2 { grid-template-columns: 1fr; } }
+`;

@@ -1,0 +1,209 @@
+// The ticket pages: the list of a queue, and one ticket with its thread, the composer (a public
+// reply or an internal note, with status, priority and assignee in the same submit) and its fields.
+// Every write goes through the staff verbs in one transaction; a form posted from a page older than
+// the ticket's last change is refused with what changed, never applied over a colleague's work.
+import { Hono, type Context } from 'hono';
+import { html } from 'hono/html';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { PRIORITIES, RESOLUTIONS, STATUSES, TYPES, type Database } from '../../../db/schema.ts';
+import { changesSince, ticketForStaff, ticketVersion, type TicketForStaff } from '../../../tickets/ticket-page.ts';
+import { changeFields, inTransaction, replyToTicket, type FieldChanges, type StaffActor, type StaffVerbDeps } from '../../../tickets/staff-verbs.ts';
+import { checkedForm, type AdminEnv } from '../guard.ts';
+import { fill, type Strings } from '../i18n.ts';
+import { csrfField, flash, page, QUEUES, type Markup, type Queue } from '../layout.ts';
+import type { Session } from '../session.ts';
+
+interface TicketPageDeps {
+  db: Kysely<Database>;
+  verbs: StaffVerbDeps;
+  now: () => Date;
+}
+
+const actorOf = (s: Session): StaffActor => ({ role: 'staff', id: `staff:${s.staff.id}`, staffId: s.staff.id, name: s.staff.name });
+
+const formatDate = (iso: string, lang: string) =>
+  new Date(iso).toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
+
+/** An empty select means "leave as it is": the form names only what staff chose to change. */
+const optional = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), z.enum(values).optional());
+
+const answerForm = z.object({
+  version: z.coerce.number().int().min(0),
+  message: z.string().max(100_000).default(''),
+  kind: z.enum(['reply', 'note']).default('reply'),
+  status: optional(STATUSES),
+  resolution: optional(RESOLUTIONS),
+  priority: optional(PRIORITIES),
+  type: optional(TYPES),
+  // '-' unassigns; empty leaves the assignee as it is.
+  assignee: z.preprocess((v) => (v === '' ? undefined : v), z.union([z.literal('-'), z.email()]).optional()),
+  duplicate_of: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().optional()),
+});
+
+async function interimList(db: Kysely<Database>, queue: Queue, staffId: number) {
+  let q = db
+    .selectFrom('ticket')
+    .leftJoin('contact', 'contact.id', 'ticket.reporter_id')
+    .leftJoin('staff', 'staff.id', 'ticket.assignee_id')
+    .select([
+      'ticket.number', 'ticket.summary', 'ticket.type', 'ticket.priority', 'ticket.status', 'ticket.resolution', 'ticket.awaiting',
+      'ticket.updated_at', 'contact.email as reporter_email', 'staff.name as assignee_name',
+    ]);
+  if (queue === 'mine') q = q.where('ticket.assignee_id', '=', staffId).where('ticket.status', '!=', 'closed');
+  if (queue === 'unassigned') q = q.where('ticket.assignee_id', 'is', null).where('ticket.status', 'not in', ['resolved', 'closed']);
+  if (queue === 'awaiting-staff') q = q.where('ticket.awaiting', '=', 'staff').where('ticket.status', '!=', 'closed');
+  if (queue === 'awaiting-client') q = q.where('ticket.status', '=', 'feedback');
+  if (queue === 'open') q = q.where('ticket.status', '!=', 'closed');
+  return q.orderBy('ticket.updated_at', 'desc').orderBy('ticket.number', 'desc').limit(50).execute();
+}
+
+type ListRow = Awaited<ReturnType<typeof interimList>>[number];
+
+function statusBadge(t: Strings, row: Pick<ListRow, 'status' | 'awaiting'>): Markup {
+  if (row.status === 'feedback') return html`<span class="badge feedback">${t.feedbackAwaited}</span>`;
+  if (row.awaiting === 'staff' && row.status !== 'closed') return html`<span class="badge answered" title="${t.clientAnswered}">${t.status[row.status]}</span>`;
+  return html`<span class="badge">${t.status[row.status]}</span>`;
+}
+
+function listView(t: Strings, lang: string, queue: Queue, rows: ListRow[]): Markup {
+  if (!rows.length) return html`<h1>${t.queue[queue]}</h1><p>${t.noTickets}</p>`;
+  return html`<h1>${t.queue[queue]}</h1>
+<table class="list">
+<thead><tr>
+<th scope="col">${t.col.number}</th><th scope="col">${t.col.summary}</th><th scope="col">${t.col.reporter}</th>
+<th scope="col">${t.col.type}</th><th scope="col">${t.col.priority}</th><th scope="col">${t.col.status}</th>
+<th scope="col">${t.col.assignee}</th><th scope="col">${t.col.activity}</th>
+</tr></thead>
+<tbody>${rows.map((r) => html`<tr>
+<td class="num">${r.number}</td>
+<td><a href="/admin/tickets/${r.number}">${r.summary}</a></td>
+<td>${r.reporter_email ?? ''}</td>
+<td>${t.type[r.type]}</td>
+<td>${t.priority[r.priority]}</td>
+<td>${statusBadge(t, r)}</td>
+<td>${r.assignee_name ?? ''}</td>
+<td>${formatDate(r.updated_at, lang)}</td>
+</tr>`)}</tbody>
+</table>`;
+}
+
+function select(id: string, label: string, options: Array<[string, string]>): Markup {
+  return html`<div><label for="${id}">${label}</label><select id="${id}" name="${id}"><option value="">—</option>${options.map(([value, text]) => html`<option value="${value}">${text}</option>`)}</select></div>`;
+}
+
+function entryView(t: Strings, lang: string, e: TicketForStaff['entries'][number]): Markup {
+  const full = e.full_text && e.full_text.trim() !== e.text.trim()
+    ? html`<details><summary>${t.showFull}</summary><div class="text">${e.full_text}</div></details>`
+    : '';
+  return html`<article class="card entry${e.kind === 'note' ? ' note' : ''}" id="entry-${e.id}">
+<header><strong>${e.staff_name ?? e.contact_name ?? e.author_email ?? ''}</strong><span>${formatDate(e.created_at, lang)}</span>${e.kind === 'note' ? html`<span class="badge">${t.internalNote}</span>` : ''}${e.unverified ? html`<span class="badge unverified" title="${e.unverified}">${t.unverified}</span>` : ''}</header>
+<div class="text">${e.text}</div>
+${full}
+</article>`;
+}
+
+function ticketView(t: Strings, lang: string, view: TicketForStaff, staff: Array<{ email: string; name: string }>, csrf: string, note: { error?: string; saved?: boolean }): Markup {
+  const { ticket } = view;
+  const reporter = ticket.reporter_name ? `${ticket.reporter_name} <${ticket.reporter_email}>` : (ticket.reporter_email ?? '');
+  return html`<h1>#${ticket.number} ${ticket.summary}</h1>
+${note.error ? flash('error', note.error) : ''}${note.saved ? flash('ok', t.changed) : ''}
+<div class="grid2">
+<section aria-label="${t.thread}">
+${view.entries.map((e) => entryView(t, lang, e))}
+<form method="post" action="/admin/tickets/${ticket.number}/answer" class="card stack">
+<h2>${t.composer}</h2>
+${csrfField(csrf)}
+<input type="hidden" name="version" value="${view.version}">
+<label for="message">${t.message}</label>
+<textarea id="message" name="message"></textarea>
+<div class="fields">
+${select('status', t.col.status, STATUSES.map((s) => [s, t.status[s]]))}
+${select('resolution', t.col.resolution, RESOLUTIONS.map((r) => [r, t.resolution[r]]))}
+${select('priority', t.col.priority, PRIORITIES.map((r) => [r, t.priority[r]]))}
+${select('type', t.col.type, TYPES.map((r) => [r, t.type[r]]))}
+${select('assignee', t.col.assignee, [['-', t.nobody], ...staff.map((s): [string, string] => [s.email, s.name])])}
+</div>
+<button class="primary" type="submit" name="kind" value="reply">${t.replyPublic}</button>
+<button class="secondary" type="submit" name="kind" value="note">${t.addNote}</button>
+</form>
+</section>
+<aside class="card" aria-label="${t.fields}">
+<dl>
+<dt>${t.col.status}</dt><dd>${statusBadge(t, ticket)}</dd>
+<dt>${t.col.resolution}</dt><dd>${t.resolution[ticket.resolution]}</dd>
+<dt>${t.col.priority}</dt><dd>${t.priority[ticket.priority]}</dd>
+<dt>${t.col.type}</dt><dd>${t.type[ticket.type]}</dd>
+<dt>${t.col.assignee}</dt><dd>${ticket.assignee_name ?? t.nobody}</dd>
+<dt>${t.col.reporter}</dt><dd>${reporter}</dd>
+${ticket.organisation_name ? html`<dt>${t.col.organisation}</dt><dd>${ticket.organisation_name}</dd>` : ''}
+${ticket.project_name ? html`<dt>${t.col.project}</dt><dd>${ticket.project_name}</dd>` : ''}
+</dl>
+</aside>
+</div>`;
+}
+
+export function ticketPages(deps: TicketPageDeps) {
+  const app = new Hono<AdminEnv>();
+  const staffList = () => deps.db.selectFrom('staff').select(['email', 'name']).where('active', '=', 1).orderBy('name').execute();
+
+  app.get('/', async (c) => {
+    const t = c.get('t');
+    const session = c.get('session');
+    const queue = (QUEUES as readonly string[]).includes(c.req.query('queue') ?? '') ? (c.req.query('queue') as Queue) : 'open';
+    const rows = await interimList(deps.db, queue, session.staff.id);
+    return c.html(page({ t, lang: c.get('lang'), title: t.queue[queue], session, current: queue }, listView(t, c.get('lang'), queue, rows)));
+  });
+
+  async function render(c: Context<AdminEnv>, number: number, extra: { error?: string; saved?: boolean; status?: 200 | 409 | 422 } = {}) {
+    const t = c.get('t');
+    const session = c.get('session');
+    const view = await ticketForStaff(deps.db, number);
+    const lang = c.get('lang');
+    if (!view) return c.html(page({ t, lang, title: t.notFound, session }, html`<p>${t.notFound}</p>`), 404);
+    const body = ticketView(t, lang, view, await staffList(), session.csrf, extra);
+    return c.html(page({ t, lang, title: `#${number} ${view.ticket.summary}`, session }, body), extra.status ?? 200);
+  }
+
+  app.get('/:number{[0-9]+}', (c) => render(c, Number(c.req.param('number')), { saved: c.req.query('saved') === '1' }));
+
+  app.post('/:number{[0-9]+}/answer', async (c) => {
+    const t = c.get('t');
+    const number = Number(c.req.param('number'));
+    const form = await checkedForm(c);
+    if (!form) return c.text(t.formExpired, 403);
+    const parsed = answerForm.safeParse(form);
+    if (!parsed.success) return render(c, number, { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), status: 422 });
+    const input = parsed.data;
+    const current = await deps.db.selectFrom('ticket').select('id').where('number', '=', number).executeTakeFirst();
+    if (!current) return render(c, number);
+    const version = await ticketVersion(deps.db, current.id);
+    if (version !== input.version) {
+      const what = (await changesSince(deps.db, current.id, input.version)).map((e) => (e.field ? `${e.field} → ${e.to_value ?? ''}` : e.kind)).join(', ');
+      return render(c, number, { error: fill(t.staleTicket, { what }), status: 409 });
+    }
+    const changes: FieldChanges = {
+      ...(input.status && { status: input.status }),
+      ...(input.resolution && { resolution: input.resolution }),
+      ...(input.priority && { priority: input.priority }),
+      ...(input.type && { type: input.type }),
+      ...(input.assignee !== undefined && { assignee: input.assignee === '-' ? null : input.assignee }),
+      ...(input.duplicate_of !== undefined && { duplicateOf: input.duplicate_of }),
+    };
+    const message = input.message.trim();
+    const actor = actorOf(c.get('session'));
+    const result = await inTransaction(deps.db, async (trx) => {
+      if (message) {
+        const replied = await replyToTicket(trx, deps.verbs, actor, { number, message, internal: input.kind === 'note' }, deps.now());
+        if (!replied.ok) return replied;
+      }
+      if (Object.keys(changes).length) return changeFields(trx, deps.verbs, actor, number, changes, deps.now());
+      return message ? { ok: true as const } : { ok: false as const, code: 'invalid' as const, reason: 'write a message or choose a change' };
+    });
+    if (!result.ok) return render(c, number, { error: result.reason, status: 422 });
+    return c.redirect(`/admin/tickets/${number}?saved=1`, 303);
+  });
+
+  return app;
+}

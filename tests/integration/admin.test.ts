@@ -1,0 +1,173 @@
+// The staff admin through Hono's app.request (no port), on both engines: the login (double-submit
+// token, argon2, the bound on failed attempts), the session cookie, the security headers, the
+// anti-CSRF check on every form, escaping of what mail wrote, and the ticket page's composer going
+// through the staff verbs (a reply mailed to the client, a refusal shown, a stale page refused).
+import { afterAll, describe, expect, it } from 'vitest';
+import { addStaff } from '../../src/accounts/directory.ts';
+import type { Guichet } from '../../src/app.ts';
+import { testEngines } from '../support/databases.ts';
+import { buildGuichet, clientMail } from '../support/guichet.ts';
+
+const engines = await testEngines();
+
+/** A browser's cookie jar, just enough of one: cookies by name, sent back on every request. */
+function browser(g: Guichet) {
+  const jar = new Map<string, string>();
+  return {
+    jar,
+    async request(path: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
+      const headers: Record<string, string> = { ...init.headers };
+      if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+      let body: string | undefined;
+      if (init.form) {
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        body = new URLSearchParams(init.form).toString();
+      }
+      const res = await g.http.request(path, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body });
+      for (const cookie of res.headers.getSetCookie()) {
+        const [pair] = cookie.split(';');
+        const [name, value] = pair!.split('=');
+        if (/max-age=0|expires=thu, 01 jan 1970/i.test(cookie) || value === '') jar.delete(name!);
+        else jar.set(name!, value!);
+      }
+      return { res, text: await res.text(), cookies: res.headers.getSetCookie() };
+    },
+  };
+}
+
+const hidden = (page: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(page)?.[1] ?? '';
+
+describe.each(engines)('staff admin on $name', (engine) => {
+  afterAll(() => engine.cleanup());
+
+  async function setup() {
+    const g = await buildGuichet({ databaseUrl: await engine.freshUrl() });
+    const password = await addStaff(g.database.db, { email: 'paul@help.example.test', name: 'Paul Durand', admin: true }, new Date());
+    await g.intake.handle(Buffer.from(clientMail({ subject: 'Checkout <script>alert(1)</script> fails', body: 'The <b>pay</b> button is grey.' }).raw), { mailbox: 'pipe', uidValidity: null, uid: null });
+    return { g, password };
+  }
+
+  async function signedIn(g: Guichet, password: string) {
+    const b = browser(g);
+    const login = await b.request('/admin/login');
+    const res = await b.request('/admin/login', { form: { _csrf: hidden(login.text, '_csrf'), next: '/admin/tickets/1', email: 'Paul@help.example.test', password } });
+    expect(res.res.status).toBe(303);
+    expect(res.res.headers.get('location')).toBe('/admin/tickets/1');
+    return { b, cookie: res.cookies.find((c) => c.startsWith('guichet_session='))! };
+  }
+
+  it('logs in with a double-submit token and argon2, bounds failed attempts, and sets a strict session cookie', async () => {
+    const { g, password } = await setup();
+    try {
+      const b = browser(g);
+      const gated = await b.request('/admin/tickets/1');
+      expect(gated.res.status).toBe(303);
+      expect(gated.res.headers.get('location')).toBe('/admin/login?next=%2Fadmin%2Ftickets%2F1');
+
+      const login = await b.request('/admin/login');
+      expect(login.res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+      expect(login.res.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+      expect(login.res.headers.get('x-content-type-options')).toBe('nosniff');
+      const token = hidden(login.text, '_csrf');
+      // Without the token (another site's form): refused, whatever the password.
+      expect((await b.request('/admin/login', { form: { email: 'paul@help.example.test', password } })).res.status).toBe(403);
+      // An open redirect through `next` is not followed.
+      const fresh = await b.request('/admin/login');
+      const wrong = await b.request('/admin/login', { form: { _csrf: hidden(fresh.text, '_csrf'), email: 'paul@help.example.test', password: 'nope' } });
+      expect(wrong.res.status).toBe(401);
+      expect(wrong.text).toContain('Wrong email or password.');
+      for (let i = 0; i < 4; i++) {
+        const again = await b.request('/admin/login');
+        await b.request('/admin/login', { form: { _csrf: hidden(again.text, '_csrf'), email: 'paul@help.example.test', password: `guess${i}` } });
+      }
+      const throttled = await b.request('/admin/login');
+      const blocked = await b.request('/admin/login', { form: { _csrf: hidden(throttled.text, '_csrf'), email: 'paul@help.example.test', password } });
+      expect(blocked.res.status).toBe(429);
+      expect(blocked.text).toMatch(/Too many failed attempts for this address. Try again in \d+ minute/);
+      expect(token).not.toBe('');
+
+      await g.database.db.deleteFrom('login_failure').execute();
+      const again = await b.request('/admin/login');
+      const ok = await b.request('/admin/login', { form: { _csrf: hidden(again.text, '_csrf'), next: 'https://evil.test/', email: 'paul@help.example.test', password } });
+      expect(ok.res.headers.get('location')).toBe('/admin/tickets');
+      const cookie = ok.cookies.find((c) => c.startsWith('guichet_session='))!;
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/SameSite=Lax/);
+      expect(cookie).toMatch(/Path=\/admin/);
+      // The database holds only the digest of the cookie.
+      const stored = await g.database.db.selectFrom('staff_session').select('id').execute();
+      expect(stored.map((s) => s.id)).not.toContain(b.jar.get('guichet_session'));
+
+      const list = await b.request('/admin/tickets');
+      expect(list.res.status).toBe(200);
+      expect(list.text).toContain('Checkout &lt;script&gt;alert(1)&lt;/script&gt; fails');
+      expect(list.text).not.toContain('<script>');
+
+      const logout = await b.request('/admin/logout', { form: { _csrf: hidden(list.text, '_csrf') } });
+      expect(logout.res.status).toBe(303);
+      expect((await b.request('/admin/tickets')).res.status).toBe(303);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('answers from the ticket page through the staff verbs: CSRF checked, the reply mailed, a refusal shown, a stale page refused', async () => {
+    const { g, password } = await setup();
+    try {
+      const { b } = await signedIn(g, password);
+      const db = g.database.db;
+      const pageOf = async () => (await b.request('/admin/tickets/1')).text;
+      let page = await pageOf();
+      expect(page).toContain('The &lt;b&gt;pay&lt;/b&gt; button is grey.');
+
+      // A form without the session's token changes nothing.
+      const forged = await b.request('/admin/tickets/1/answer', { form: { version: hidden(page, 'version'), message: 'Hi', kind: 'reply' } });
+      expect(forged.res.status).toBe(403);
+      expect(await db.selectFrom('entry').select('id').execute()).toHaveLength(1);
+
+      const sent = await db.selectFrom('outbox').select('id').execute();
+      const answered = await b.request('/admin/tickets/1/answer', {
+        form: { _csrf: hidden(page, '_csrf'), version: hidden(page, 'version'), message: 'Which browser do you use?', kind: 'reply', status: 'feedback', priority: 'major' },
+      });
+      expect(answered.res.status).toBe(303);
+      const ticket = await db.selectFrom('ticket').selectAll().executeTakeFirstOrThrow();
+      expect(ticket).toMatchObject({ status: 'feedback', priority: 'major' });
+      const mails = await db.selectFrom('outbox').select(['recipient', 'event', 'text']).where('id', 'not in', sent.map((s) => s.id)).execute();
+      expect(mails.find((m) => m.event === 'staff-reply')).toMatchObject({ recipient: 'ada@example.com' });
+      expect(mails.find((m) => m.event === 'staff-reply')!.text).toContain('Which browser do you use?');
+
+      // The workflow's refusal is shown, and nothing of the submit is kept.
+      page = await pageOf();
+      const refused = await b.request('/admin/tickets/1/answer', {
+        form: { _csrf: hidden(page, '_csrf'), version: hidden(page, 'version'), message: 'Duplicate it', kind: 'note', duplicate_of: '99' },
+      });
+      expect(refused.res.status).toBe(422);
+      expect(refused.text).toMatch(/99/);
+      expect(await db.selectFrom('entry').select('id').where('kind', '=', 'note').execute()).toHaveLength(0);
+
+      // A colleague changes the ticket meanwhile: the old page's submit is refused with what changed.
+      const stale = await pageOf();
+      await b.request('/admin/tickets/1/answer', { form: { _csrf: hidden(stale, '_csrf'), version: hidden(stale, 'version'), message: 'Internal remark', kind: 'note' } });
+      const late = await b.request('/admin/tickets/1/answer', { form: { _csrf: hidden(stale, '_csrf'), version: hidden(stale, 'version'), kind: 'reply', priority: 'critical' } });
+      expect(late.res.status).toBe(409);
+      expect(late.text).toContain('This ticket changed since you opened it');
+      expect((await db.selectFrom('ticket').select('priority').executeTakeFirstOrThrow()).priority).toBe('major');
+      // Internal notes show, marked.
+      expect(await pageOf()).toMatch(/entry note[\s\S]*Internal note[\s\S]*Internal remark/);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('speaks French to a browser that prefers it', async () => {
+    const { g } = await setup();
+    try {
+      const page = await g.http.request('/admin/login', { headers: { 'accept-language': 'fr-FR,fr;q=0.9,en;q=0.8' } });
+      const text = await page.text();
+      expect(text).toContain('<html lang="fr">');
+      expect(text).toContain('Se connecter');
+    } finally {
+      await g.stop();
+    }
+  });
+});
