@@ -38,15 +38,18 @@ function redact(config: Config): unknown {
   };
 }
 
-function demoBanner(config: Config, httpPort: number | null, smtpPort: number | null): string {
+function demoBanner(config: Config, httpPort: number | null, smtpPort: number | null, admin: { email: string; password: string } | null): string {
   const sentDir = config.sending.kind === 'capture' ? config.sending.dir : '(sent by SMTP)';
+  const login = admin
+    ? `  staff login:   ${admin.email} / ${admin.password}   (shown this once: note it)\n`
+    : '  staff login:   the demo admin made at the first start (guichet staff add … makes another)\n';
   return `
 Guichet demo is running (no config.json and no GUICHET_* variables found).
   data:          ${config.dataDir}
   support:       ${config.support.address}
   SMTP intake:   127.0.0.1:${smtpPort}
-  HTTP:          http://127.0.0.1:${httpPort}/healthz
-  sent mail:     ${sentDir}
+  admin:         http://127.0.0.1:${httpPort}/admin
+${login}  sent mail:     ${sentDir}
 
 Send a first email (Python ships with an SMTP client):
   python3 -c "import smtplib; smtplib.SMTP('127.0.0.1', ${smtpPort}).sendmail('ada@example.com', ['${config.support.address}'], 'From: Ada <ada@example.com>\\r\\nTo: ${config.support.address}\\r\\nSubject: The invoice page is blank\\r\\n\\r\\nHello, since this morning the invoice page shows nothing.')"
@@ -55,6 +58,19 @@ or with curl:
 
 Then look at ${sentDir} for the acknowledgement, and reply to it (keep "[#1]" in the subject).
 `;
+}
+
+/**
+ * The demo's staff account, made at its first start so that `npm start` leads straight to the
+ * admin; its password is printed that once and stored only as an argon2 hash.
+ */
+async function demoAdmin(guichet: { database: { db: import('kysely').Kysely<import('./db/schema.ts').Database> } }, config: Config) {
+  const { db } = guichet.database;
+  if (await db.selectFrom('staff').select('id').executeTakeFirst()) return null;
+  const { addStaff } = await import('./accounts/directory.ts');
+  const email = `admin@${config.support.address.split('@')[1]}`;
+  const password = await addStaff(db, { email, name: 'Demo admin', admin: true }, new Date());
+  return { email, password };
 }
 
 const consoleLog: Log = (level, msg) => {
@@ -148,7 +164,7 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
       const { createGuichet } = await loadApp();
       const guichet = await createGuichet(config, { log });
       const { httpPort, smtpPort } = await guichet.start();
-      if (config.demo) process.stdout.write(demoBanner(config, httpPort, smtpPort));
+      if (config.demo) process.stdout.write(demoBanner(config, httpPort, smtpPort, await demoAdmin(guichet, config)));
       else log('info', `Guichet started: HTTP on ${config.admin.listen.host}:${httpPort}${config.imap ? ', reading IMAP' : ''}${smtpPort ? `, SMTP intake on ${smtpPort}` : ''}`);
       await new Promise<void>((resolve) => {
         const shutdown = () => resolve();

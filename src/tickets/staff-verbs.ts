@@ -192,7 +192,8 @@ export async function openForClient(
     },
     fields: { type: input.type, priority: input.priority, visibility: input.visibility, projectId: project.id },
   }, now);
-  await deps.notices.opened(trx, { ticket, reporter, answering: null, unknownTag: null, fallbacks: [] }, now);
+  // Staff opened it: their acknowledgement is no automatic answer, and never withheld by the budget.
+  await deps.notices.opened(trx, { ticket, reporter, answering: null, unknownTag: null, fallbacks: [], cause: 'staff' }, now);
   return { ok: true, ticket };
 }
 

@@ -137,20 +137,35 @@ describe('guichet start with nothing configured (demo)', () => {
       expect(out).toContain('127.0.0.1:2525');
       expect(out).toContain(path.join(dir, 'data', 'sent'));
 
+      // The demo's admin account, printed once, opens the admin.
+      const [, email, password] = /staff login: +(\S+) \/ (\S+)/.exec(out) ?? [];
+      expect(email).toBe('admin@guichet.localhost');
+      const loginPage = await fetch('http://127.0.0.1:8025/admin/login');
+      const loginCookie = loginPage.headers.getSetCookie()[0]!.split(';')[0]!;
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())![1]!;
+      const signedIn = await fetch('http://127.0.0.1:8025/admin/login', {
+        method: 'POST', redirect: 'manual',
+        headers: { cookie: loginCookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf, email: email!, password: password! }).toString(),
+      });
+      expect(signedIn.status).toBe(303);
+      expect(signedIn.headers.getSetCookie().some((c) => c.startsWith('guichet_session='))).toBe(true);
+
       const transport = nodemailer.createTransport({ host: '127.0.0.1', port: 2525, secure: false, ignoreTLS: true });
       await transport.sendMail({ from: 'Ada <ada@example.com>', to: 'support@guichet.localhost', subject: 'Demo request', text: 'Hello demo' });
       const sentDir = path.join(dir, 'data', 'sent');
-      const files = await waitUntil(async () => {
+      // The demo admin gets a staff alert too: the acknowledgement is the mail to Ada.
+      const ack = await waitUntil(async () => {
+        let files: string[];
         try {
-          const f = readdirSync(sentDir).filter((n) => n.endsWith('.eml'));
-          return f.length ? f : null;
+          files = readdirSync(sentDir).filter((n) => n.endsWith('.eml'));
         } catch {
           return null;
         }
+        const captured = await Promise.all(files.map((f) => simpleParser(readFileSync(path.join(sentDir, f)))));
+        return captured.find((m) => (m.to && 'text' in m.to ? m.to.text : '').includes('ada@example.com')) ?? null;
       }, 'a captured acknowledgement');
-      const ack = await simpleParser(readFileSync(path.join(sentDir, files[0]!)));
       expect(ack.subject).toBe('[#1] Demo request');
-      expect(ack.to && 'text' in ack.to ? ack.to.text : '').toContain('ada@example.com');
 
       await transport.sendMail({ from: 'ada@example.com', to: 'support@guichet.localhost', subject: `Re: ${ack.subject}`, text: 'More details', inReplyTo: ack.messageId });
       transport.close();
