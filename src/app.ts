@@ -131,7 +131,7 @@ export async function createGuichet(
     verbs: { notices: notifier, language: config.defaultLanguage },
     onCommitted: sendSoon,
     log,
-    admin: { publicUrl: config.publicUrl, defaultLanguage: config.defaultLanguage, now: opts.now },
+    admin: { publicUrl: config.publicUrl, defaultLanguage: config.defaultLanguage, dataDir: config.dataDir, now: opts.now },
   });
 
   let server: ServerType | null = null;

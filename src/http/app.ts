@@ -29,7 +29,7 @@ export interface HttpDeps {
   onCommitted?: () => void;
   log: Log;
   /** The staff admin's settings: where it is reached (config publicUrl) and its default language. */
-  admin: { publicUrl: string; defaultLanguage: Lang; now?: () => Date };
+  admin: { publicUrl: string; defaultLanguage: Lang; dataDir: string; now?: () => Date };
 }
 
 export function createHttpApp(deps: HttpDeps) {

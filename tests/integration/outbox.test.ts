@@ -49,7 +49,7 @@ describe.each(engines)('outbox on $name', (engine) => {
     const http = createHttpApp({
       db: g.database.db, apiToken: null, verbs: { notices: g.notifier, language: 'en' }, log: () => {},
       health: { mailbox: () => null, outbox: () => worker.health() },
-      admin: { publicUrl: 'http://127.0.0.1:8025', defaultLanguage: 'en' },
+      admin: { publicUrl: 'http://127.0.0.1:8025', defaultLanguage: 'en', dataDir: g.config.dataDir },
     });
     const rows = () => g.database.db.selectFrom('outbox').selectAll().orderBy('id').execute();
     return {

@@ -20,6 +20,8 @@ export interface AdminDeps {
   /** The admin's public address (config publicUrl): cookies are Secure when it is https. */
   publicUrl: string;
   defaultLanguage: Lang;
+  /** Where raw messages (`raw/`) and attachments (`attachments/`) are stored, content-addressed. */
+  dataDir: string;
   now?: () => Date;
 }
 
@@ -77,6 +79,6 @@ export function createAdmin(deps: AdminDeps) {
   });
 
   app.get('/', (c) => c.redirect('/admin/tickets', 303));
-  app.route('/tickets', ticketPages({ db: deps.db, verbs: deps.verbs, now }));
+  app.route('/tickets', ticketPages({ db: deps.db, verbs: deps.verbs, dataDir: deps.dataDir, now }));
   return app;
 }

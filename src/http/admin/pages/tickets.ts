@@ -17,6 +17,7 @@ import type { Session } from '../session.ts';
 interface TicketPageDeps {
   db: Kysely<Database>;
   verbs: StaffVerbDeps;
+  dataDir: string;
   now: () => Date;
 }
 
