@@ -56,9 +56,34 @@ export async function ticketForStaff(db: Kysely<Database>, number: number) {
         .execute()
     : [];
   const flags = await db.selectFrom('event').select(['from_value', 'to_value']).where('ticket_id', '=', ticket.id).where('kind', '=', 'unverified').execute();
+  // Tickets marked as duplicates of this one: their threads are shown here, merged.
+  const merged = await db.selectFrom('ticket').select(['id', 'number', 'summary']).where('duplicate_of', '=', ticket.number).orderBy('number').execute();
+  const mergedEntries = merged.length
+    ? await db
+        .selectFrom('entry')
+        .leftJoin('staff', 'staff.id', 'entry.author_staff_id')
+        .leftJoin('contact', 'contact.id', 'entry.author_contact_id')
+        .select(['entry.id', 'entry.ticket_id', 'entry.kind', 'entry.text', 'entry.author_email', 'entry.created_at', 'staff.name as staff_name', 'contact.name as contact_name'])
+        .where('entry.ticket_id', 'in', merged.map((m) => m.id))
+        .orderBy('entry.id')
+        .execute()
+    : [];
+  // The reporter's other tickets, newest first: what else this client is waiting for.
+  const others = ticket.reporter_id === null
+    ? []
+    : await db
+        .selectFrom('ticket')
+        .select(['number', 'summary', 'status', 'updated_at'])
+        .where('reporter_id', '=', ticket.reporter_id)
+        .where('id', '!=', ticket.id)
+        .orderBy('updated_at', 'desc')
+        .limit(10)
+        .execute();
   const unverified = new Map(flags.map((f) => [f.from_value, f.to_value]));
   return {
     ticket,
+    others,
+    merged: merged.map((m) => ({ ...m, entries: mergedEntries.filter((e) => e.ticket_id === m.id) })),
     version: await ticketVersion(db, ticket.id),
     entries: entries.map((e) => ({
       ...e,

@@ -159,6 +159,53 @@ describe.each(engines)('staff admin on $name', (engine) => {
     }
   });
 
+  it('serves attachments as downloads (raster images alone inline), the HTML body only to a sandboxed frame, and merges a duplicate\'s thread', async () => {
+    const { g, password } = await setup();
+    try {
+      const raw = [
+        'From: Ada <ada@example.com>', 'To: support@help.example.test', 'Subject: Screenshots', 'Message-ID: <att-1@example.com>',
+        'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"', '',
+        '--b', 'Content-Type: multipart/alternative; boundary="a"', '',
+        '--a', 'Content-Type: text/plain', '', 'See attached.', '--a', 'Content-Type: text/html', '',
+        '<p onclick="alert(1)">See <b>attached</b>.<script>alert(2)</script><img src="https://tracker.test/p.gif"></p>', '--a--',
+        '--b', 'Content-Type: image/svg+xml; name="evil.svg"', 'Content-Disposition: attachment; filename="evil.svg"', '',
+        '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(3)</script></svg>',
+        '--b', 'Content-Type: image/png; name="shot.png"', 'Content-Disposition: attachment; filename="shot.png"', 'Content-Transfer-Encoding: base64', '',
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+        '--b--', '',
+      ].join('\r\n');
+      await g.intake.handle(Buffer.from(raw), { mailbox: 'pipe', uidValidity: null, uid: null });
+      const { b } = await signedIn(g, password);
+      const page = (await b.request('/admin/tickets/2')).text;
+      const links = [...page.matchAll(/href="(\/admin\/tickets\/2\/attachments\/\d+)"/g)].map((m) => m[1]!);
+      expect(links).toHaveLength(2);
+      const [svg, png] = await Promise.all(links.map((l) => b.request(l)));
+      expect(svg!.res.headers.get('content-type')).toBe('application/octet-stream');
+      expect(svg!.res.headers.get('content-disposition')).toBe("attachment; filename*=UTF-8''evil.svg");
+      expect(svg!.res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(png!.res.headers.get('content-type')).toBe('image/png');
+      expect(png!.res.headers.get('content-disposition')).toMatch(/^inline/);
+      // Another ticket's number does not open this ticket's attachment.
+      expect((await b.request(links[0]!.replace('/tickets/2/', '/tickets/1/'))).res.status).toBe(404);
+
+      const frame = /src="(\/admin\/tickets\/2\/entries\/\d+\/html)"/.exec(page)![1]!;
+      expect(page).toMatch(/<iframe class="mail-html" sandbox="allow-popups allow-popups-to-escape-sandbox"/);
+      const body = await b.request(frame);
+      expect(body.res.headers.get('content-security-policy')).toMatch(/default-src 'none'.*sandbox/);
+      expect(body.text).toContain('<b>attached</b>');
+      expect(body.text).not.toMatch(/<script|onclick|tracker\.test/);
+
+      // Ticket 2 marked as a duplicate of 1 from the composer: its thread shows on ticket 1, merged.
+      const two = (await b.request('/admin/tickets/2')).text;
+      const marked = await b.request('/admin/tickets/2/answer', { form: { _csrf: hidden(two, '_csrf'), version: hidden(two, 'version'), kind: 'note', duplicate_of: '1' } });
+      expect(marked.res.status).toBe(303);
+      const one = (await b.request('/admin/tickets/1')).text;
+      expect(one).toMatch(/<section class="merged"[\s\S]*#2[\s\S]*See attached\./);
+    } finally {
+      await g.stop();
+    }
+  });
+
   it('speaks French to a browser that prefers it', async () => {
     const { g } = await setup();
     try {

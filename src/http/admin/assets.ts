@@ -41,5 +41,8 @@ button.secondary { background:#fff; color:var(--ink); border:1px solid #cbd2d9; 
 .login { max-width:360px; margin:10vh auto; }
 .fields { display:grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap:8px; }
 .grid2 { display:grid; grid-template-columns: 1fr 320px; gap:16px; align-items:start; }
+.attachments { margin:8px 0 0; padding-left:18px; } .attachments img.preview { max-width:100%; max-height:320px; border:1px solid var(--line); margin-top:4px; }
+iframe.mail-html { width:100%; min-height:320px; border:1px solid var(--line); background:#fff; }
+.muted { color:var(--muted); } .merged h2 { font-size:15px; } ul.others { padding-left:18px; }
 @media (max-width: 900px) { .shell { grid-template-columns: 1fr; } .grid2 { grid-template-columns: 1fr; } }
 `;

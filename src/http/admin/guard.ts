@@ -30,6 +30,9 @@ export const adminHeaders = (): MiddlewareHandler =>
     },
     xFrameOptions: 'DENY',
     referrerPolicy: 'same-origin',
+    // The few routes that serve mail's own content (an HTML body for a sandboxed frame, an
+    // attachment) set stricter headers of their own: they are kept.
+    overwrite: false,
   });
 
 export function language(fallback: Lang): MiddlewareHandler<AdminEnv> {

@@ -2,6 +2,8 @@
 // reply or an internal note, with status, priority and assignee in the same submit) and its fields.
 // Every write goes through the staff verbs in one transaction; a form posted from a page older than
 // the ticket's last change is refused with what changed, never applied over a colleague's work.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { Kysely } from 'kysely';
@@ -94,15 +96,38 @@ function select(id: string, label: string, options: Array<[string, string]>): Ma
   return html`<div><label for="${id}">${label}</label><select id="${id}" name="${id}"><option value="">—</option>${options.map(([value, text]) => html`<option value="${value}">${text}</option>`)}</select></div>`;
 }
 
-function entryView(t: Strings, lang: string, e: TicketForStaff['entries'][number]): Markup {
+/** Images a browser shows inline from an attachment; anything else (SVG, HTML, PDF…) is downloaded. */
+const INLINE_IMAGES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+function attachmentsView(number: number, attachments: TicketForStaff['entries'][number]['attachments']): Markup {
+  if (!attachments.length) return html``;
+  return html`<ul class="attachments">${attachments.map((a) => {
+    const href = `/admin/tickets/${number}/attachments/${a.id}`;
+    const preview = INLINE_IMAGES.has(a.content_type) ? html`<br><img src="${href}" alt="${a.filename}" class="preview" loading="lazy">` : '';
+    return html`<li><a href="${href}" download="${a.filename}">${a.filename}</a> <span class="muted">(${Math.ceil(a.size / 1024)} KB)</span>${preview}</li>`;
+  })}</ul>`;
+}
+
+function entryView(t: Strings, lang: string, number: number, e: TicketForStaff['entries'][number]): Markup {
   const full = e.full_text && e.full_text.trim() !== e.text.trim()
     ? html`<details><summary>${t.showFull}</summary><div class="text">${e.full_text}</div></details>`
+    : '';
+  // The mail's HTML, already sanitised at intake, only ever inside a frame with no script and no origin.
+  const rich = e.html
+    ? html`<details><summary>${t.showHtml}</summary><iframe class="mail-html" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" title="${t.showHtml}" src="/admin/tickets/${number}/entries/${e.id}/html"></iframe></details>`
     : '';
   return html`<article class="card entry${e.kind === 'note' ? ' note' : ''}" id="entry-${e.id}">
 <header><strong>${e.staff_name ?? e.contact_name ?? e.author_email ?? ''}</strong><span>${formatDate(e.created_at, lang)}</span>${e.kind === 'note' ? html`<span class="badge">${t.internalNote}</span>` : ''}${e.unverified ? html`<span class="badge unverified" title="${e.unverified}">${t.unverified}</span>` : ''}</header>
 <div class="text">${e.text}</div>
-${full}
+${full}${rich}${attachmentsView(number, e.attachments)}
 </article>`;
+}
+
+function mergedView(t: Strings, lang: string, view: TicketForStaff): Markup {
+  return html`${view.merged.map((m) => html`<section class="merged" aria-label="${t.mergedFrom} #${m.number}">
+<h2><a href="/admin/tickets/${m.number}">#${m.number}</a> ${m.summary} <span class="badge">${t.mergedFrom}</span></h2>
+${m.entries.map((e) => html`<article class="card entry${e.kind === 'note' ? ' note' : ''}"><header><strong>${e.staff_name ?? e.contact_name ?? e.author_email ?? ''}</strong><span>${formatDate(e.created_at, lang)}</span></header><div class="text">${e.text}</div></article>`)}
+</section>`)}`;
 }
 
 function ticketView(t: Strings, lang: string, view: TicketForStaff, staff: Array<{ email: string; name: string }>, csrf: string, note: { error?: string; saved?: boolean }): Markup {
@@ -112,7 +137,8 @@ function ticketView(t: Strings, lang: string, view: TicketForStaff, staff: Array
 ${note.error ? flash('error', note.error) : ''}${note.saved ? flash('ok', t.changed) : ''}
 <div class="grid2">
 <section aria-label="${t.thread}">
-${view.entries.map((e) => entryView(t, lang, e))}
+${view.entries.map((e) => entryView(t, lang, ticket.number, e))}
+${mergedView(t, lang, view)}
 <form method="post" action="/admin/tickets/${ticket.number}/answer" class="card stack">
 <h2>${t.composer}</h2>
 ${csrfField(csrf)}
@@ -125,6 +151,7 @@ ${select('resolution', t.col.resolution, RESOLUTIONS.map((r) => [r, t.resolution
 ${select('priority', t.col.priority, PRIORITIES.map((r) => [r, t.priority[r]]))}
 ${select('type', t.col.type, TYPES.map((r) => [r, t.type[r]]))}
 ${select('assignee', t.col.assignee, [['-', t.nobody], ...staff.map((s): [string, string] => [s.email, s.name])])}
+<div><label for="duplicate_of">${t.duplicateOf}</label><input id="duplicate_of" name="duplicate_of" type="text" inputmode="numeric" pattern="[0-9]*"></div>
 </div>
 <button class="primary" type="submit" name="kind" value="reply">${t.replyPublic}</button>
 <button class="secondary" type="submit" name="kind" value="note">${t.addNote}</button>
@@ -141,6 +168,7 @@ ${select('assignee', t.col.assignee, [['-', t.nobody], ...staff.map((s): [string
 ${ticket.organisation_name ? html`<dt>${t.col.organisation}</dt><dd>${ticket.organisation_name}</dd>` : ''}
 ${ticket.project_name ? html`<dt>${t.col.project}</dt><dd>${ticket.project_name}</dd>` : ''}
 </dl>
+${view.others.length ? html`<h2>${t.otherTickets}</h2><ul class="others">${view.others.map((o) => html`<li><a href="/admin/tickets/${o.number}">#${o.number}</a> ${o.summary} <span class="badge">${t.status[o.status]}</span></li>`)}</ul>` : ''}
 </aside>
 </div>`;
 }
@@ -166,6 +194,48 @@ export function ticketPages(deps: TicketPageDeps) {
     const body = ticketView(t, lang, view, await staffList(), session.csrf, extra);
     return c.html(page({ t, lang, title: `#${number} ${view.ticket.summary}`, session }, body), extra.status ?? 200);
   }
+
+  /** An attachment of this ticket: raster images may show inline; everything else is a download, never rendered. */
+  app.get('/:number{[0-9]+}/attachments/:id{[0-9]+}', async (c) => {
+    const row = await deps.db
+      .selectFrom('attachment')
+      .innerJoin('entry', 'entry.id', 'attachment.entry_id')
+      .innerJoin('ticket', 'ticket.id', 'entry.ticket_id')
+      .select(['attachment.filename', 'attachment.content_type', 'attachment.sha256'])
+      .where('attachment.id', '=', Number(c.req.param('id')))
+      .where('ticket.number', '=', Number(c.req.param('number')))
+      .executeTakeFirst();
+    if (!row || !/^[0-9a-f]{64}$/.test(row.sha256)) return c.text(c.get('t').notFound, 404);
+    const bytes = await readFile(path.join(deps.dataDir, 'attachments', row.sha256.slice(0, 2), row.sha256)).catch(() => null);
+    if (!bytes) return c.text(c.get('t').notFound, 404);
+    const inline = INLINE_IMAGES.has(row.content_type);
+    const name = encodeURIComponent(row.filename).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+    return c.body(new Uint8Array(bytes), 200, {
+      'content-type': inline ? row.content_type : 'application/octet-stream',
+      'content-disposition': `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${name}`,
+      'content-security-policy': "default-src 'none'; sandbox",
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'private, max-age=3600',
+    });
+  });
+
+  /** A mail's sanitised HTML, for the sandboxed frame of the ticket page: no script, no remote content, no origin. */
+  app.get('/:number{[0-9]+}/entries/:id{[0-9]+}/html', async (c) => {
+    const row = await deps.db
+      .selectFrom('entry')
+      .innerJoin('ticket', 'ticket.id', 'entry.ticket_id')
+      .select('entry.html')
+      .where('entry.id', '=', Number(c.req.param('id')))
+      .where('ticket.number', '=', Number(c.req.param('number')))
+      .executeTakeFirst();
+    if (!row?.html) return c.text(c.get('t').notFound, 404);
+    return c.html(`<!doctype html><html><head><meta charset="utf-8"><base target="_blank"></head><body>${row.html}</body></html>`, 200, {
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox",
+      'x-frame-options': 'SAMEORIGIN',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+    });
+  });
 
   app.get('/:number{[0-9]+}', (c) => render(c, Number(c.req.param('number')), { saved: c.req.query('saved') === '1' }));
 
