@@ -23,7 +23,7 @@ table.list { width:100%; border-collapse:collapse; background:var(--card); borde
 table.list th, table.list td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 table.list th { font-size:12px; color:var(--muted); font-weight:600; }
 table.list td.num { font-variant-numeric: tabular-nums; white-space:nowrap; }
-.badge { display:inline-block; font-size:12px; padding:0 6px; border-radius:8px; background:#e4e7eb; }
+.badge { display:inline-block; font-size:12px; padding:0 6px; border-radius:8px; background:#e4e7eb; color:var(--ink); }
 .badge.feedback { background:#fee2e2; color:var(--warn); }
 .badge.answered { background:#dbeafe; color:#1e40af; }
 .badge.unverified { background:#fef3c7; color:#92400e; }
