@@ -206,6 +206,28 @@ describe.each(engines)('staff admin on $name', (engine) => {
     }
   });
 
+  it('draws the dashboard from the tickets: opened and closed this week, the backlog, who waits, the median times', async () => {
+    const { g, password } = await setup();
+    try {
+      await g.intake.handle(Buffer.from(clientMail({ subject: 'Second', body: 'Two' }).raw), { mailbox: 'pipe', uidValidity: null, uid: null });
+      const { b } = await signedIn(g, password);
+      const one = (await b.request('/admin/tickets/1')).text;
+      await b.request('/admin/tickets/1/answer', { form: { _csrf: hidden(one, '_csrf'), version: hidden(one, 'version'), kind: 'reply', message: 'Fixed.', status: 'resolved', resolution: 'fixed' } });
+      const page = (await b.request('/admin/dashboard')).text;
+      expect(page).toContain('<svg viewBox=');
+      expect(page).toContain('<title id="c1">Tickets opened and closed per week</title>');
+      // This week's row of the table: two opened, none closed yet, a first answer and a resolution within the hour.
+      const week = /<tbody>([\s\S]*)<\/tbody><\/table>\s*<\/section>\s*$/m.exec(page)?.[1] ?? page;
+      const last = [...week.matchAll(/<tr><td>([\d-]+)<\/td><td class="num">(\d+)<\/td><td class="num">(\d+)<\/td><td class="num">([^<]+)<\/td><td class="num">([^<]+)<\/td><\/tr>/g)].at(-1)!;
+      expect(last.slice(2, 4)).toEqual(['2', '0']);
+      expect(Number(last[4])).toBeLessThan(1);
+      expect(Number(last[5])).toBeLessThan(1);
+      expect(page).toMatch(/staff: <strong>1<\/strong>/);
+    } finally {
+      await g.stop();
+    }
+  });
+
   it('speaks French to a browser that prefers it', async () => {
     const { g } = await setup();
     try {

@@ -44,5 +44,8 @@ button.secondary { background:#fff; color:var(--ink); border:1px solid #cbd2d9; 
 .attachments { margin:8px 0 0; padding-left:18px; } .attachments img.preview { max-width:100%; max-height:320px; border:1px solid var(--line); margin-top:4px; }
 iframe.mail-html { width:100%; min-height:320px; border:1px solid var(--line); background:#fff; }
 .muted { color:var(--muted); } .merged h2 { font-size:15px; } ul.others { padding-left:18px; }
+svg.chart { width:100%; height:auto; max-width:720px; } .legend { font-size:13px; color:var(--muted); }
+.key { display:inline-block; width:10px; height:10px; margin:0 4px 0 10px; } .key.opened { background:#1d4ed8; } .key.closed { background:#047857; } .key.resolution { background:#b45309; }
+p.big { font-size:18px; margin:4px 0; }
 @media (max-width: 900px) { .shell { grid-template-columns: 1fr; } .grid2 { grid-template-columns: 1fr; } }
 `;

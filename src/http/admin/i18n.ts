@@ -16,6 +16,7 @@ const en = {
   formExpired: 'This form has expired. Please try again.',
   skipToContent: 'Skip to content',
   queues: 'Queues',
+  dashboard: 'Dashboard',
   queue: {
     mine: 'Mine',
     unassigned: 'Unassigned',
@@ -87,6 +88,7 @@ const fr: Strings = {
   formExpired: 'Ce formulaire a expiré. Veuillez réessayer.',
   skipToContent: 'Aller au contenu',
   queues: 'Files',
+  dashboard: 'Tableau de bord',
   queue: {
     mine: 'Les miens',
     unassigned: 'Non affectés',

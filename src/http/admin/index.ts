@@ -10,6 +10,7 @@ import type { StaffVerbDeps } from '../../tickets/staff-verbs.ts';
 import { ADMIN_CSS } from './assets.ts';
 import { adminHeaders, language, requireSession, sameSecret, type AdminEnv } from './guard.ts';
 import { fill, type Lang } from './i18n.ts';
+import { dashboardPage } from './pages/dashboard.ts';
 import { loginPage } from './pages/login.ts';
 import { ticketPages } from './pages/tickets.ts';
 import { checkLogin, closeSession, openSession, SESSION_COOKIE, SESSION_HOURS } from './session.ts';
@@ -79,6 +80,7 @@ export function createAdmin(deps: AdminDeps) {
   });
 
   app.get('/', (c) => c.redirect('/admin/tickets', 303));
+  app.route('/dashboard', dashboardPage({ db: deps.db, now }));
   app.route('/tickets', ticketPages({ db: deps.db, verbs: deps.verbs, dataDir: deps.dataDir, now }));
   return app;
 }

@@ -25,7 +25,7 @@ export interface PageProps {
   session: Session | null;
   counts?: NavCounts;
   /** Which nav entry is this page. */
-  current?: Queue | 'accounts' | 'quarantine';
+  current?: Queue | 'accounts' | 'quarantine' | 'outbox' | 'dashboard';
 }
 
 function navLink(href: string, label: string, count: number | undefined, current: boolean): Markup {
@@ -39,6 +39,7 @@ export function page(p: PageProps, body: Markup): Markup {
   const { t, session } = p;
   const nav = session
     ? html`<nav class="side" aria-label="${t.queues}">
+        ${navLink('/admin/dashboard', t.dashboard, undefined, p.current === 'dashboard')}
         <h2>${t.queues}</h2>
         ${QUEUES.map((q) => navLink(`/admin/tickets?queue=${q}`, t.queue[q], p.counts?.queues[q], p.current === q))}
         <h2>${t.tickets}</h2>
