@@ -21,6 +21,7 @@ export async function up(db: Db): Promise<void> {
   // --- Indexes that match the list's sorts: (filter, updated_at, number), number breaking ties.
   await db.schema.dropIndex('ticket_status').execute();
   await db.schema.createIndex('ticket_status_activity').on('ticket').columns(['status', 'updated_at', 'number']).execute();
+  await db.schema.createIndex('ticket_status_number').on('ticket').columns(['status', 'number']).execute();
   await db.schema.createIndex('ticket_activity').on('ticket').columns(['updated_at', 'number']).execute();
   await db.schema.createIndex('ticket_project_activity').on('ticket').columns(['project_id', 'updated_at', 'number']).execute();
   // Open tickets are a small share of a long-lived helpdesk: these stay small whatever the history.
@@ -105,31 +106,34 @@ export async function up(db: Db): Promise<void> {
   await sql`create trigger ticket_tally_delete after delete on ticket
     begin update tally set value = value - 1 where name = 'tickets'; end`.execute(db);
 
-  // External-content FTS5 tables: the text is stored once (in ticket and entry), the triggers keep
-  // the index in step with every write, whichever code path makes it.
-  const tokenize = `tokenize = 'unicode61 remove_diacritics 2'`;
-  await sql.raw(`create virtual table ticket_fts using fts5(summary, content = 'ticket', content_rowid = 'id', ${tokenize})`).execute(db);
-  await sql.raw(`create virtual table entry_fts using fts5(text, content = 'entry', content_rowid = 'id', ${tokenize})`).execute(db);
+  // Contentless FTS5 tables: the text stays stored once (in ticket and entry), and entry_fts keeps
+  // the entry's ticket beside its words, so a search reads ticket ids from the index alone rather
+  // than looking up every matching entry. The triggers keep them in step with every write.
+  const options = `content = '', contentless_delete = 1, contentless_unindexed = 1, tokenize = 'unicode61 remove_diacritics 2'`;
+  await sql.raw(`create virtual table if not exists ticket_fts using fts5(summary, ${options})`).execute(db);
+  await sql.raw(`create virtual table if not exists entry_fts using fts5(text, ticket_id unindexed, ${options})`).execute(db);
   await sql`create trigger ticket_fts_insert after insert on ticket
     begin insert into ticket_fts (rowid, summary) values (new.id, new.summary); end`.execute(db);
   await sql`create trigger ticket_fts_delete after delete on ticket
-    begin insert into ticket_fts (ticket_fts, rowid, summary) values ('delete', old.id, old.summary); end`.execute(db);
+    begin delete from ticket_fts where rowid = old.id; end`.execute(db);
   await sql`create trigger ticket_fts_update after update of summary on ticket
     begin
-      insert into ticket_fts (ticket_fts, rowid, summary) values ('delete', old.id, old.summary);
+      delete from ticket_fts where rowid = old.id;
       insert into ticket_fts (rowid, summary) values (new.id, new.summary);
     end`.execute(db);
   await sql`create trigger entry_fts_insert after insert on entry
-    begin insert into entry_fts (rowid, text) values (new.id, new.text); end`.execute(db);
+    begin insert into entry_fts (rowid, text, ticket_id) values (new.id, new.text, new.ticket_id); end`.execute(db);
   await sql`create trigger entry_fts_delete after delete on entry
-    begin insert into entry_fts (entry_fts, rowid, text) values ('delete', old.id, old.text); end`.execute(db);
-  await sql`create trigger entry_fts_update after update of text on entry
+    begin delete from entry_fts where rowid = old.id; end`.execute(db);
+  await sql`create trigger entry_fts_update after update of text, ticket_id on entry
     begin
-      insert into entry_fts (entry_fts, rowid, text) values ('delete', old.id, old.text);
-      insert into entry_fts (rowid, text) values (new.id, new.text);
+      delete from entry_fts where rowid = old.id;
+      insert into entry_fts (rowid, text, ticket_id) values (new.id, new.text, new.ticket_id);
     end`.execute(db);
-  await sql.raw(`insert into ticket_fts (ticket_fts) values ('rebuild')`).execute(db);
-  await sql.raw(`insert into entry_fts (entry_fts) values ('rebuild')`).execute(db);
+  await sql`delete from ticket_fts`.execute(db);
+  await sql`delete from entry_fts`.execute(db);
+  await sql`insert into ticket_fts (rowid, summary) select id, summary from ticket`.execute(db);
+  await sql`insert into entry_fts (rowid, text, ticket_id) select id, text, ticket_id from entry`.execute(db);
   await sql`analyze`.execute(db);
 }
 
@@ -147,11 +151,13 @@ export async function down(db: Db): Promise<void> {
       'ticket_tally_delete', 'ticket_tally_insert', 'ticket_awaiting_since_update', 'ticket_awaiting_since_insert']) {
       await sql.raw(`drop trigger ${t}`).execute(db);
     }
-    await sql`drop table entry_fts`.execute(db);
-    await sql`drop table ticket_fts`.execute(db);
+    // Emptied, not dropped: dropping a contentless FTS5 table with unindexed columns leaves its
+    // _content shadow table behind (SQLite 3.53), which then forbids creating it again.
+    await sql`delete from entry_fts`.execute(db);
+    await sql`delete from ticket_fts`.execute(db);
   }
   await db.schema.dropTable('tally').execute();
-  for (const i of ['contact_state', 'attachment_entry', 'ticket_awaiting', 'ticket_open_assignee', 'ticket_open_activity', 'ticket_project_activity', 'ticket_activity', 'ticket_status_activity']) {
+  for (const i of ['contact_state', 'attachment_entry', 'ticket_awaiting', 'ticket_open_assignee', 'ticket_open_activity', 'ticket_project_activity', 'ticket_activity', 'ticket_status_number', 'ticket_status_activity']) {
     await db.schema.dropIndex(i).execute();
   }
   await db.schema.alterTable('ticket').dropColumn('awaiting_since').execute();
