@@ -15,10 +15,13 @@ import { autoCloseResolved } from './jobs/auto-close.ts';
 import { silentLog, type Log } from './log.ts';
 import { createImapPoller, type ImapPoller } from './mail/imap-poller.ts';
 import type { DnsResolver } from './mail/dkim.ts';
+import { rejectByStaff } from './mail/inbound.ts';
 import { createIntake, type Intake } from './mail/intake.ts';
+import { parseMail } from './mail/parse.ts';
 import { startSmtpIntake, type SmtpIntake } from './mail/smtp-intake.ts';
 import { createCaptureMailer, createSmtpMailer, type Mailer } from './notify/mailer.ts';
 import { createNotifier, type Notifier } from './notify/notifier.ts';
+import { OutboxError, retryFailed } from './notify/outbox.ts';
 import { createOutboxWorker, type OutboxWorker } from './notify/outbox-worker.ts';
 import { createRenderer } from './notify/render.ts';
 import { isOurAddress } from './protocol/addresses.ts';
@@ -131,7 +134,25 @@ export async function createGuichet(
     verbs: { notices: notifier, language: config.defaultLanguage },
     onCommitted: sendSoon,
     log,
-    admin: { publicUrl: config.publicUrl, defaultLanguage: config.defaultLanguage, dataDir: config.dataDir, now: opts.now },
+    admin: {
+      publicUrl: config.publicUrl, defaultLanguage: config.defaultLanguage, dataDir: config.dataDir, now: opts.now,
+      // The People and Mail pages act through the intake and the outbox, which http/ does not import.
+      ports: {
+        inbound: {
+          replay: (id) => intake.replay(id),
+          release: (id) => intake.release(id),
+          reject: (id, staffEmail) => rejectByStaff(database.db, id, staffEmail, now()),
+          parse: parseMail,
+        },
+        outbox: {
+          retry: (id) => retryFailed(database.db, { ids: [id] }, { now: now() }).then(
+            () => true,
+            (err: unknown) => (err instanceof OutboxError ? false : Promise.reject(err)),
+          ),
+        },
+        accountNotices: notifier,
+      },
+    },
   });
 
   let server: ServerType | null = null;

@@ -8,6 +8,7 @@ import type { Log } from '../log.ts';
 import type { StaffVerbDeps } from '../tickets/staff-verbs.ts';
 import { createAdmin } from './admin/index.ts';
 import type { Lang } from './admin/i18n.ts';
+import type { AdminPorts } from './admin/ports.ts';
 import { createApi } from './api/index.ts';
 
 export interface HealthSource {
@@ -29,7 +30,7 @@ export interface HttpDeps {
   onCommitted?: () => void;
   log: Log;
   /** The staff admin's settings: where it is reached (config publicUrl) and its default language. */
-  admin: { publicUrl: string; defaultLanguage: Lang; dataDir: string; now?: () => Date };
+  admin: { publicUrl: string; defaultLanguage: Lang; dataDir: string; now?: () => Date; ports?: AdminPorts };
 }
 
 export function createHttpApp(deps: HttpDeps) {

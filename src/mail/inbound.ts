@@ -166,3 +166,17 @@ export async function releaseOntoProject(trx: Trx, inboundId: number, contactId:
     .executeTakeFirst();
   return Number(released.numUpdatedRows) === 1;
 }
+
+/**
+ * Staff looked at a message waiting for them (quarantined, failed or held) and drop it: ignored for
+ * good, the outcome naming who decided. False when the row was in none of those states.
+ */
+export async function rejectByStaff(db: Kysely<Database>, id: number, staffEmail: string, now: Date): Promise<boolean> {
+  const done = await db
+    .updateTable('inbound_message')
+    .set({ state: 'ignored', outcome: printable(`rejected by ${staffEmail}`), processed_at: now.toISOString() })
+    .where('id', '=', id)
+    .where('state', 'in', ['quarantined', 'failed', 'held'])
+    .executeTakeFirst();
+  return Number(done.numUpdatedRows) === 1;
+}

@@ -48,4 +48,20 @@ svg.chart { width:100%; height:auto; max-width:720px; } .legend { font-size:13px
 .key { display:inline-block; width:10px; height:10px; margin:0 4px 0 10px; } .key.opened { background:#1d4ed8; } .key.closed { background:#047857; } .key.resolution { background:#b45309; }
 p.big { font-size:18px; margin:4px 0; }
 @media (max-width: 900px) { .shell { grid-template-columns: 1fr; } .grid2 { grid-template-columns: 1fr; } }
+nav.tabs, nav.filters { display:flex; flex-wrap:wrap; gap:4px; margin:0 0 12px; }
+nav.tabs a, nav.filters a { padding:2px 10px; border:1px solid var(--line); border-radius:12px; background:var(--card); text-decoration:none; }
+nav.tabs a[aria-current="page"], nav.filters a[aria-current="page"] { background:#e0e7ff; font-weight:600; }
+.person header { display:flex; flex-wrap:wrap; align-items:baseline; gap:8px; } .person h2 { font-size:16px; margin:0; }
+ul.held { padding-left:18px; } ul.held li { margin-bottom:6px; }
+.excerpt, pre.mailtext { white-space:pre-wrap; overflow-wrap:anywhere; } .excerpt { color:var(--muted); font-size:13px; }
+pre.mailtext { font:13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background:var(--bg); padding:8px; border-radius:4px; max-height:70vh; overflow:auto; }
+.actions { display:flex; flex-wrap:wrap; gap:8px; align-items:flex-start; } form.inline { display:inline; } form.action { margin:4px 0; }
+.actions button, form.action button { margin-top:0; } details.refuse textarea.short, textarea.short { min-height:60px; }
+.reason { overflow-wrap:anywhere; font-size:13px; }
+.card.mail h2 { font-size:16px; margin:0 0 8px; } .card.mail.person h2 { margin:0; }
+.card.mail dl { display:grid; grid-template-columns:max-content 1fr; gap:4px 12px; margin:0 0 8px; } .card.mail dd { margin:0; min-width:0; }
+iframe.preview { width:100%; min-height:420px; border:1px solid var(--line); background:#fff; }
+.badge.inbound-quarantined, .badge.inbound-failed, .badge.outbox-failed, .badge.outbox-bounced, .badge.state-blocked, .badge.state-refused { background:#fee2e2; color:var(--warn); }
+.badge.inbound-held, .badge.state-pending, .badge.outbox-pending { background:#fef3c7; color:#92400e; }
+.badge.inbound-processed, .badge.outbox-sent, .badge.state-active { background:#d1fae5; color:var(--ok); }
 `;

@@ -13,6 +13,9 @@ import { fill, type Lang } from './i18n.ts';
 import { dashboardPage } from './pages/dashboard.ts';
 import { loginPage } from './pages/login.ts';
 import { ticketPages } from './pages/tickets.ts';
+import { accountPages } from './pages/accounts.ts';
+import { outboxPages, quarantinePages } from './pages/mail.ts';
+import type { AdminPorts } from './ports.ts';
 import { checkLogin, closeSession, openSession, SESSION_COOKIE, SESSION_HOURS } from './session.ts';
 
 export interface AdminDeps {
@@ -24,6 +27,8 @@ export interface AdminDeps {
   /** Where raw messages (`raw/`) and attachments (`attachments/`) are stored, content-addressed. */
   dataDir: string;
   now?: () => Date;
+  /** The intake and the outbox as the People and Mail pages need them; an admin built without them does not serve those pages. */
+  ports?: AdminPorts;
 }
 
 const LOGIN_CSRF_COOKIE = 'guichet_login';
@@ -82,5 +87,11 @@ export function createAdmin(deps: AdminDeps) {
   app.get('/', (c) => c.redirect('/admin/tickets', 303));
   app.route('/dashboard', dashboardPage({ db: deps.db, now }));
   app.route('/tickets', ticketPages({ db: deps.db, verbs: deps.verbs, dataDir: deps.dataDir, now }));
+  if (deps.ports) {
+    const mail = { db: deps.db, ports: deps.ports, dataDir: deps.dataDir, now };
+    app.route('/accounts', accountPages(mail));
+    app.route('/quarantine', quarantinePages(mail));
+    app.route('/outbox', outboxPages(mail));
+  }
   return app;
 }

@@ -16,6 +16,7 @@ export interface NavCounts {
   queues: Partial<Record<Queue, number>>;
   pendingAccounts?: number;
   quarantined?: number;
+  outboxFailed?: number;
 }
 
 export interface PageProps {
@@ -45,6 +46,7 @@ export function page(p: PageProps, body: Markup): Markup {
         <h2>${t.tickets}</h2>
         ${navLink('/admin/accounts', t.pendingAccounts, p.counts?.pendingAccounts, p.current === 'accounts')}
         ${navLink('/admin/quarantine', t.quarantine, p.counts?.quarantined, p.current === 'quarantine')}
+        ${navLink('/admin/outbox', t.outbox, p.counts?.outboxFailed, p.current === 'outbox')}
       </nav>`
     : '';
   const signOut = session
