@@ -282,6 +282,23 @@ export interface LoginFailureTable {
   at: Timestamp;
 }
 
+export interface DraftTable {
+  ticket_id: number;
+  staff_id: number;
+  text: string;
+  updated_at: Timestamp;
+}
+
+export interface SavedReplyTable {
+  id: Generated<number>;
+  /** Null: offered on every project's tickets. */
+  project_id: number | null;
+  title: string;
+  /** May hold {{name}} (the client's name) and {{number}} (the ticket's). */
+  body: string;
+  created_at: Timestamp;
+}
+
 export interface InstallationSecretTable {
   name: string;
   value: string;
@@ -311,6 +328,8 @@ export interface Database {
   outbox: OutboxTable;
   event: EventTable;
   installation_secret: InstallationSecretTable;
+  draft: DraftTable;
+  saved_reply: SavedReplyTable;
   staff_session: StaffSessionTable;
   login_failure: LoginFailureTable;
 }

@@ -228,6 +228,34 @@ describe.each(engines)('staff admin on $name', (engine) => {
     }
   });
 
+  it('keeps the composer\'s draft until the answer is sent, and fills a saved reply with the client\'s name and the ticket', async () => {
+    const { g, password } = await setup();
+    try {
+      const { b } = await signedIn(g, password);
+      expect((await b.request('/admin/assets/admin.js')).res.headers.get('content-type')).toMatch(/^text\/javascript/);
+      let page = (await b.request('/admin/tickets/1')).text;
+      expect(page).toContain('data-draft="/admin/tickets/1/draft"');
+      expect((await b.request('/admin/tickets/1/draft', { form: { text: 'lost?' } })).res.status).toBe(403);
+      expect((await b.request('/admin/tickets/1/draft', { form: { _csrf: hidden(page, '_csrf'), text: 'Half-written <answer>' } })).res.status).toBe(204);
+      page = (await b.request('/admin/tickets/1')).text;
+      expect(page).toContain('>Half-written &lt;answer&gt;</textarea>');
+
+      // A saved reply for every project, used on this ticket.
+      const list = (await b.request('/admin/saved-replies')).text;
+      expect((await b.request('/admin/saved-replies', { form: { _csrf: hidden(list, '_csrf'), title: 'Need browser', project: '', body: 'Hello {{name}}, which browser shows ticket #{{number}}?' } })).res.status).toBe(303);
+      page = (await b.request('/admin/tickets/1')).text;
+      const id = /<option value="(\d+)">Need browser<\/option>/.exec(page)![1]!;
+      const filled = (await b.request(`/admin/tickets/1?reply=${id}`)).text;
+      expect(filled).toContain('>Hello Ada Lovelace, which browser shows ticket #1?</textarea>');
+
+      const sent = await b.request('/admin/tickets/1/answer', { form: { _csrf: hidden(page, '_csrf'), version: hidden(page, 'version'), kind: 'note', message: 'Half-written answer, finished.' } });
+      expect(sent.res.status).toBe(303);
+      expect((await b.request('/admin/tickets/1')).text).toContain('data-draft="/admin/tickets/1/draft"></textarea>');
+    } finally {
+      await g.stop();
+    }
+  });
+
   it('speaks French to a browser that prefers it', async () => {
     const { g } = await setup();
     try {

@@ -44,6 +44,7 @@ button.secondary { background:#fff; color:var(--ink); border:1px solid #cbd2d9; 
 .attachments { margin:8px 0 0; padding-left:18px; } .attachments img.preview { max-width:100%; max-height:320px; border:1px solid var(--line); margin-top:4px; }
 iframe.mail-html { width:100%; min-height:320px; border:1px solid var(--line); background:#fff; }
 .muted { color:var(--muted); } .merged h2 { font-size:15px; } ul.others { padding-left:18px; }
+form.inline { display:flex; gap:8px; align-items:center; flex-wrap:wrap; margin-bottom:8px; } form.inline select { width:auto; }
 svg.chart { width:100%; height:auto; max-width:720px; } .legend { font-size:13px; color:var(--muted); }
 .key { display:inline-block; width:10px; height:10px; margin:0 4px 0 10px; } .key.opened { background:#1d4ed8; } .key.closed { background:#047857; } .key.resolution { background:#b45309; }
 p.big { font-size:18px; margin:4px 0; }
@@ -64,4 +65,31 @@ iframe.preview { width:100%; min-height:420px; border:1px solid var(--line); bac
 .badge.inbound-quarantined, .badge.inbound-failed, .badge.outbox-failed, .badge.outbox-bounced, .badge.state-blocked, .badge.state-refused { background:#fee2e2; color:var(--warn); }
 .badge.inbound-held, .badge.state-pending, .badge.outbox-pending { background:#fef3c7; color:#92400e; }
 .badge.inbound-processed, .badge.outbox-sent, .badge.state-active { background:#d1fae5; color:var(--ok); }
+`;
+
+// Progressive enhancement only: every page works without it. The composer's text is saved as a
+// draft while staff type, so a reload, a lost connection or a crash loses nothing.
+export const ADMIN_JS = `
+(function () {
+  var box = document.querySelector('textarea[data-draft]');
+  if (!box || !box.form) return;
+  var token = box.form.querySelector('input[name="_csrf"]');
+  var timer = null;
+  var last = box.value;
+  // Once the answer is sent the server forgets the draft: nothing may save it again behind it.
+  var sent = false;
+  function body() { return new URLSearchParams({ _csrf: token ? token.value : '', text: box.value }); }
+  function save() {
+    timer = null;
+    if (sent || box.value === last) return;
+    last = box.value;
+    fetch(box.getAttribute('data-draft'), { method: 'POST', body: body(), credentials: 'same-origin' }).catch(function () {});
+  }
+  box.addEventListener('input', function () { if (timer) clearTimeout(timer); timer = setTimeout(save, 800); });
+  box.form.addEventListener('submit', function () { sent = true; if (timer) clearTimeout(timer); });
+  window.addEventListener('pagehide', function () {
+    if (sent || box.value === last) return;
+    navigator.sendBeacon(box.getAttribute('data-draft'), body());
+  });
+})();
 `;

@@ -7,11 +7,12 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { StaffVerbDeps } from '../../tickets/staff-verbs.ts';
-import { ADMIN_CSS } from './assets.ts';
+import { ADMIN_CSS, ADMIN_JS } from './assets.ts';
 import { adminHeaders, language, requireSession, sameSecret, type AdminEnv } from './guard.ts';
 import { fill, type Lang } from './i18n.ts';
 import { dashboardPage } from './pages/dashboard.ts';
 import { loginPage } from './pages/login.ts';
+import { savedRepliesPage } from './pages/saved-replies.ts';
 import { ticketPages } from './pages/tickets.ts';
 import { accountPages } from './pages/accounts.ts';
 import { outboxPages, quarantinePages } from './pages/mail.ts';
@@ -44,6 +45,7 @@ export function createAdmin(deps: AdminDeps) {
   app.use('*', language(deps.defaultLanguage));
 
   app.get('/assets/admin.css', (c) => c.body(ADMIN_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }));
+  app.get('/assets/admin.js', (c) => c.body(ADMIN_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' }));
 
   app.get('/login', (c) => {
     const csrf = randomBytes(24).toString('base64url');
@@ -86,6 +88,7 @@ export function createAdmin(deps: AdminDeps) {
 
   app.get('/', (c) => c.redirect('/admin/tickets', 303));
   app.route('/dashboard', dashboardPage({ db: deps.db, now }));
+  app.route('/saved-replies', savedRepliesPage({ db: deps.db, now }));
   app.route('/tickets', ticketPages({ db: deps.db, verbs: deps.verbs, dataDir: deps.dataDir, now }));
   if (deps.ports) {
     const mail = { db: deps.db, ports: deps.ports, dataDir: deps.dataDir, now };

@@ -59,6 +59,7 @@ export function page(p: PageProps, body: Markup): Markup {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${p.title} · ${t.product}</title>
 <link rel="stylesheet" href="/admin/assets/admin.css">
+<script src="/admin/assets/admin.js" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">${t.skipToContent}</a>

@@ -9,6 +9,7 @@ import { html } from 'hono/html';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { PRIORITIES, RESOLUTIONS, STATUSES, TYPES, type Database } from '../../../db/schema.ts';
+import { clearDraft, draftOf, fillSavedReply, savedRepliesFor, saveDraft } from '../../../tickets/drafts.ts';
 import { changesSince, ticketForStaff, ticketVersion, type TicketForStaff } from '../../../tickets/ticket-page.ts';
 import { changeFields, inTransaction, replyToTicket, type FieldChanges, type StaffActor, type StaffVerbDeps } from '../../../tickets/staff-verbs.ts';
 import { checkedForm, type AdminEnv } from '../guard.ts';
@@ -130,7 +131,22 @@ ${m.entries.map((e) => html`<article class="card entry${e.kind === 'note' ? ' no
 </section>`)}`;
 }
 
-function ticketView(t: Strings, lang: string, view: TicketForStaff, staff: Array<{ email: string; name: string }>, csrf: string, note: { error?: string; saved?: boolean }): Markup {
+interface Composer {
+  /** What the textarea starts with: a saved reply being used, else the staff member's draft, else what a refused submit held. */
+  text: string;
+  replies: Array<{ id: number; title: string }>;
+}
+
+function savedReplyPicker(t: Strings, number: number, replies: Composer['replies']): Markup {
+  if (!replies.length) return html`<p class="muted"><a href="/admin/saved-replies">${t.savedReplies}</a></p>`;
+  return html`<form method="get" action="/admin/tickets/${number}" class="inline">
+<label for="reply">${t.savedReply}</label>
+<select id="reply" name="reply">${replies.map((r) => html`<option value="${r.id}">${r.title}</option>`)}</select>
+<button class="secondary" type="submit">${t.insert}</button> <a href="/admin/saved-replies">${t.savedReplies}</a>
+</form>`;
+}
+
+function ticketView(t: Strings, lang: string, view: TicketForStaff, staff: Array<{ email: string; name: string }>, csrf: string, note: { error?: string; saved?: boolean }, composer: Composer): Markup {
   const { ticket } = view;
   const reporter = ticket.reporter_name ? `${ticket.reporter_name} <${ticket.reporter_email}>` : (ticket.reporter_email ?? '');
   return html`<h1>#${ticket.number} ${ticket.summary}</h1>
@@ -139,12 +155,14 @@ ${note.error ? flash('error', note.error) : ''}${note.saved ? flash('ok', t.chan
 <section aria-label="${t.thread}">
 ${view.entries.map((e) => entryView(t, lang, ticket.number, e))}
 ${mergedView(t, lang, view)}
-<form method="post" action="/admin/tickets/${ticket.number}/answer" class="card stack">
+<div class="card">
 <h2>${t.composer}</h2>
+${savedReplyPicker(t, ticket.number, composer.replies)}
+<form method="post" action="/admin/tickets/${ticket.number}/answer" class="stack">
 ${csrfField(csrf)}
 <input type="hidden" name="version" value="${view.version}">
 <label for="message">${t.message}</label>
-<textarea id="message" name="message"></textarea>
+<textarea id="message" name="message" data-draft="/admin/tickets/${ticket.number}/draft">${composer.text}</textarea>
 <div class="fields">
 ${select('status', t.col.status, STATUSES.map((s) => [s, t.status[s]]))}
 ${select('resolution', t.col.resolution, RESOLUTIONS.map((r) => [r, t.resolution[r]]))}
@@ -156,6 +174,7 @@ ${select('assignee', t.col.assignee, [['-', t.nobody], ...staff.map((s): [string
 <button class="primary" type="submit" name="kind" value="reply">${t.replyPublic}</button>
 <button class="secondary" type="submit" name="kind" value="note">${t.addNote}</button>
 </form>
+</div>
 </section>
 <aside class="card" aria-label="${t.fields}">
 <dl>
@@ -185,13 +204,18 @@ export function ticketPages(deps: TicketPageDeps) {
     return c.html(page({ t, lang: c.get('lang'), title: t.queue[queue], session, current: queue }, listView(t, c.get('lang'), queue, rows)));
   });
 
-  async function render(c: Context<AdminEnv>, number: number, extra: { error?: string; saved?: boolean; status?: 200 | 409 | 422 } = {}) {
+  async function render(c: Context<AdminEnv>, number: number, extra: { error?: string; saved?: boolean; status?: 200 | 409 | 422; text?: string } = {}) {
     const t = c.get('t');
     const session = c.get('session');
     const view = await ticketForStaff(deps.db, number);
     const lang = c.get('lang');
     if (!view) return c.html(page({ t, lang, title: t.notFound, session }, html`<p>${t.notFound}</p>`), 404);
-    const body = ticketView(t, lang, view, await staffList(), session.csrf, extra);
+    const replies = await savedRepliesFor(deps.db, view.ticket.project_id);
+    const chosen = replies.find((r) => String(r.id) === c.req.query('reply'));
+    const text = chosen
+      ? fillSavedReply(chosen.body, { name: view.ticket.reporter_name || null, number })
+      : (extra.text ?? (await draftOf(deps.db, view.ticket.id, session.staff.id)) ?? '');
+    const body = ticketView(t, lang, view, await staffList(), session.csrf, extra, { text, replies });
     return c.html(page({ t, lang, title: `#${number} ${view.ticket.summary}`, session }, body), extra.status ?? 200);
   }
 
@@ -237,6 +261,16 @@ export function ticketPages(deps: TicketPageDeps) {
     });
   });
 
+  /** The composer's text as staff type it (admin.js posts it): a reload or a crash loses nothing. */
+  app.post('/:number{[0-9]+}/draft', async (c) => {
+    const form = await checkedForm(c);
+    if (!form) return c.text(c.get('t').formExpired, 403);
+    const ticket = await deps.db.selectFrom('ticket').select('id').where('number', '=', Number(c.req.param('number'))).executeTakeFirst();
+    if (!ticket) return c.text(c.get('t').notFound, 404);
+    await saveDraft(deps.db, { ticketId: ticket.id, staffId: c.get('session').staff.id, text: typeof form.text === 'string' ? form.text : '' }, deps.now());
+    return c.body(null, 204);
+  });
+
   app.get('/:number{[0-9]+}', (c) => render(c, Number(c.req.param('number')), { saved: c.req.query('saved') === '1' }));
 
   app.post('/:number{[0-9]+}/answer', async (c) => {
@@ -252,7 +286,7 @@ export function ticketPages(deps: TicketPageDeps) {
     const version = await ticketVersion(deps.db, current.id);
     if (version !== input.version) {
       const what = (await changesSince(deps.db, current.id, input.version)).map((e) => (e.field ? `${e.field} → ${e.to_value ?? ''}` : e.kind)).join(', ');
-      return render(c, number, { error: fill(t.staleTicket, { what }), status: 409 });
+      return render(c, number, { error: fill(t.staleTicket, { what }), status: 409, text: input.message });
     }
     const changes: FieldChanges = {
       ...(input.status && { status: input.status }),
@@ -272,7 +306,8 @@ export function ticketPages(deps: TicketPageDeps) {
       if (Object.keys(changes).length) return changeFields(trx, deps.verbs, actor, number, changes, deps.now());
       return message ? { ok: true as const } : { ok: false as const, code: 'invalid' as const, reason: 'write a message or choose a change' };
     });
-    if (!result.ok) return render(c, number, { error: result.reason, status: 422 });
+    if (!result.ok) return render(c, number, { error: result.reason, status: 422, text: input.message });
+    await clearDraft(deps.db, current.id, c.get('session').staff.id);
     return c.redirect(`/admin/tickets/${number}?saved=1`, 303);
   });
 
