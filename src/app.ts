@@ -130,6 +130,7 @@ export async function createGuichet(
   const http = createHttpApp({
     db: database.db,
     apiToken: config.admin.apiToken,
+    supportName: config.support.name,
     health: { mailbox: () => (poller ? poller.state() : null), outbox: () => outbox.health() },
     verbs: { notices: notifier, language: config.defaultLanguage },
     onCommitted: sendSoon,

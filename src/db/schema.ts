@@ -277,6 +277,17 @@ export interface StaffSessionTable {
   expires_at: Timestamp;
 }
 
+export interface StaffTokenTable {
+  id: Generated<number>;
+  staff_id: number;
+  name: string;
+  /** sha256 (hex) of the token, which is shown once and never stored. */
+  token_hash: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
 export interface LoginFailureTable {
   email: string;
   at: Timestamp;
@@ -332,6 +343,7 @@ export interface Database {
   saved_reply: SavedReplyTable;
   staff_session: StaffSessionTable;
   login_failure: LoginFailureTable;
+  staff_token: StaffTokenTable;
 }
 
 export type Ticket = Selectable<TicketTable>;

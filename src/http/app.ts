@@ -1,6 +1,7 @@
 // The HTTP app factory: everything it serves is built from the dependencies passed in, so tests call
 // `app.request()` without opening a port.
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -10,6 +11,7 @@ import { createAdmin } from './admin/index.ts';
 import type { Lang } from './admin/i18n.ts';
 import type { AdminPorts } from './admin/ports.ts';
 import { createApi } from './api/index.ts';
+import { callerOf } from './auth.ts';
 
 export interface HealthSource {
   /** The mailbox side: null when Guichet reads no IMAP mailbox (pipe or SMTP intake only). */
@@ -21,9 +23,14 @@ export interface HealthSource {
 /** An outbox stalled longer than this makes /healthz answer 503 (a short relay hiccup does not). */
 export const OUTBOX_STALL_UNHEALTHY_MS = 5 * 60_000;
 
+/** The largest request body /api/v1 and /admin read: a reply is text, attachments do not come this way. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
 export interface HttpDeps {
   db: Kysely<Database>;
   apiToken: string | null;
+  /** How the integration token signs what it writes (config support.name). */
+  supportName?: string;
   health: HealthSource;
   verbs: StaffVerbDeps;
   /** Called after every request that may have changed something: what it queued can be sent. */
@@ -41,6 +48,7 @@ export function createHttpApp(deps: HttpDeps) {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400) deps.onCommitted?.();
   });
 
+  // Anyone may ask whether Guichet is up; what is down, and why, is for the holders of a token.
   app.get('/healthz', async (c) => {
     let database: { ok: boolean; error?: string };
     try {
@@ -53,6 +61,10 @@ export function createHttpApp(deps: HttpDeps) {
     const sending = deps.health.outbox?.() ?? { stalledSince: null, lastError: null, stalledForMs: 0 };
     const stalled = sending.stalledSince !== null && sending.stalledForMs > OUTBOX_STALL_UNHEALTHY_MS;
     const ok = database.ok && (mailbox === null || mailbox.connected) && !stalled;
+    const status = ok ? 200 : 503;
+    // The integration token is checked without the database, so it still reads why the database is down.
+    const caller = await callerOf(deps, c.req.header('authorization')).catch(() => null);
+    if (!caller) return c.json({ ok }, status);
     const pending = await deps.db
       .selectFrom('outbox')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -60,9 +72,11 @@ export function createHttpApp(deps: HttpDeps) {
       .executeTakeFirst()
       .catch(() => undefined);
     const outbox = { pending: pending ? Number(pending.n) : null, stalledSince: sending.stalledSince, lastError: sending.lastError };
-    return c.json({ ok, database, mailbox, outbox }, ok ? 200 : 503);
+    return c.json({ ok, database, mailbox, outbox }, status);
   });
 
+  app.use('/api/v1/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: `the body is over ${MAX_BODY_BYTES} bytes` }, 413) }));
+  app.use('/admin/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.text('Request body too large.', 413) }));
   app.route('/api/v1', createApi(deps));
   app.route('/admin', createAdmin({ db: deps.db, verbs: deps.verbs, ...deps.admin }));
   app.get('/', (c) => c.redirect('/admin/tickets', 303));

@@ -1,4 +1,5 @@
-// The read API through Hono's app.request (no port): bearer auth, paging, a ticket with its thread.
+// The read API through Hono's app.request (no port): bearer auth, paging, a ticket with its thread,
+// and /healthz (its details for token holders only).
 import { afterAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/databases.ts';
 import { API_TOKEN, buildGuichet, clientMail } from '../support/guichet.ts';
@@ -34,9 +35,10 @@ describe.each(engines)('read API on $name', (engine) => {
       expect(ticket.entries[1].full_text).toContain('> Body 2');
 
       expect((await g.http.request('/api/v1/tickets/99', auth)).status).toBe(404);
-      const health = await g.http.request('/healthz');
+      const health = await g.http.request('/healthz', auth);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ ok: true, database: { ok: true }, mailbox: null, outbox: { pending: expect.any(Number) } });
+      expect(await (await g.http.request('/healthz')).json()).toEqual({ ok: true });
     } finally {
       await g.stop();
     }
@@ -45,9 +47,13 @@ describe.each(engines)('read API on $name', (engine) => {
   it('reports an unhealthy mailbox with 503', async () => {
     const g = await buildGuichet({ databaseUrl: await engine.freshUrl(), imapUrl: 'imap://u:p@127.0.0.1:1/INBOX' });
     try {
-      const res = await g.http.request('/healthz');
+      const res = await g.http.request('/healthz', { headers: { authorization: `Bearer ${API_TOKEN}` } });
       expect(res.status).toBe(503);
       expect(await res.json()).toMatchObject({ ok: false, database: { ok: true }, mailbox: { connected: false } });
+      // Without a token: only that it is down, not why.
+      const bare = await g.http.request('/healthz');
+      expect(bare.status).toBe(503);
+      expect(await bare.json()).toEqual({ ok: false });
     } finally {
       await g.stop();
     }

@@ -170,7 +170,8 @@ describe('guichet start with nothing configured (demo)', () => {
       await transport.sendMail({ from: 'ada@example.com', to: 'support@guichet.localhost', subject: `Re: ${ack.subject}`, text: 'More details', inReplyTo: ack.messageId });
       transport.close();
       const health = await fetch('http://127.0.0.1:8025/healthz').then((r) => r.json());
-      expect(health).toMatchObject({ ok: true, database: { ok: true }, mailbox: null });
+      // Without a token /healthz says only whether Guichet is up.
+      expect(health).toEqual({ ok: true });
 
       const database = openDatabase(`sqlite:${path.join(dir, 'data', 'guichet.db')}`);
       try {

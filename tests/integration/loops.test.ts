@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createGuichet, type Guichet } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
+import { issueStaffToken } from '../../src/http/auth.ts';
 import type { LogLevel } from '../../src/log.ts';
 import { carriesOurLoopHeader } from '../../src/protocol/loop-header.ts';
 import type { TestEngine } from '../support/databases.ts';
@@ -99,10 +100,21 @@ async function startClocked(engine: TestEngine, dovecot: Dovecot, sink: SmtpSink
   }
 }
 
+const tokens = new WeakMap<Guichet, string>();
+
+/** The agent's own API token, made on first use: the API acts as whoever holds it. */
+async function agentToken(g: Guichet): Promise<string> {
+  if (!tokens.has(g)) {
+    const staff = await g.database.db.selectFrom('staff').select('id').where('email', '=', AGENT).executeTakeFirstOrThrow();
+    tokens.set(g, (await issueStaffToken(g.database.db, staff.id, 'loops test', new Date())).token);
+  }
+  return tokens.get(g)!;
+}
+
 async function api(g: Guichet, method: string, url: string, body: unknown) {
   const res = await g.http.request(`/api/v1${url}`, {
     method,
-    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', 'x-guichet-staff': AGENT },
+    headers: { authorization: `Bearer ${await agentToken(g)}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as any };

@@ -4,18 +4,32 @@
 // fields by email, and one notification per client-visible change, in the client's language.
 import { afterEach, expect, it } from 'vitest';
 import type { Guichet } from '../../src/app.ts';
+import { issueStaffToken } from '../../src/http/auth.ts';
 import { autoCloseResolved } from '../../src/jobs/auto-close.ts';
 import { mailPeers, mailSuite } from '../support/mail-suite.ts';
-import { API_TOKEN, clientMail, deliveryReport, getTicket, SUPPORT } from '../support/guichet.ts';
+import { clientMail, deliveryReport, getTicket, SUPPORT } from '../support/guichet.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
 import { startSmtpSink, type Captured, type SmtpSink } from '../support/smtp-sink.ts';
 
 const suite = await mailSuite('workflow');
 
+const tokens = new WeakMap<Guichet, Map<string, string>>();
+
+/** The staff member's own API token, made on first use: the API acts as whoever holds it. */
+async function tokenOf(g: Guichet, email: string): Promise<string> {
+  const mine = tokens.get(g) ?? new Map<string, string>();
+  tokens.set(g, mine);
+  if (!mine.has(email)) {
+    const staff = await g.database.db.selectFrom('staff').select('id').where('email', '=', email).executeTakeFirstOrThrow();
+    mine.set(email, (await issueStaffToken(g.database.db, staff.id, 'workflow test', new Date())).token);
+  }
+  return mine.get(email)!;
+}
+
 async function api(g: Guichet, method: string, url: string, body: unknown, staff = 'agent@help.example.test') {
   const res = await g.http.request(`/api/v1${url}`, {
     method,
-    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', 'x-guichet-staff': staff },
+    headers: { authorization: `Bearer ${await tokenOf(g, staff)}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as any };

@@ -14,6 +14,7 @@ import { dashboardPage } from './pages/dashboard.ts';
 import { loginPage } from './pages/login.ts';
 import { savedRepliesPage } from './pages/saved-replies.ts';
 import { ticketPages } from './pages/tickets.ts';
+import { tokenPages } from './pages/tokens.ts';
 import { accountPages } from './pages/accounts.ts';
 import { outboxPages, quarantinePages } from './pages/mail.ts';
 import type { AdminPorts } from './ports.ts';
@@ -90,6 +91,7 @@ export function createAdmin(deps: AdminDeps) {
   app.route('/dashboard', dashboardPage({ db: deps.db, now }));
   app.route('/saved-replies', savedRepliesPage({ db: deps.db, now }));
   app.route('/tickets', ticketPages({ db: deps.db, verbs: deps.verbs, dataDir: deps.dataDir, now }));
+  app.route('/tokens', tokenPages({ db: deps.db, now }));
   if (deps.ports) {
     const mail = { db: deps.db, ports: deps.ports, dataDir: deps.dataDir, now };
     app.route('/accounts', accountPages(mail));

@@ -50,7 +50,7 @@ export function page(p: PageProps, body: Markup): Markup {
       </nav>`
     : '';
   const signOut = session
-    ? html`<form method="post" action="/admin/logout">${csrfField(session.csrf)}<span>${session.staff.name}</span> <button type="submit">${t.signOut}</button></form>`
+    ? html`<form method="post" action="/admin/logout">${csrfField(session.csrf)}<a class="account" href="/admin/tokens">${t.apiTokens}</a> <span>${session.staff.name}</span> <button type="submit">${t.signOut}</button></form>`
     : '';
   return html`<!doctype html>
 <html lang="${p.lang}">

@@ -1,12 +1,11 @@
 // /api/v1/announcements: a maintenance ticket mailed to every active contact of an organisation or
 // a project, one mail each.
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { createRoute, z } from '@hono/zod-openapi';
 import { PRIORITIES } from '../../db/schema.ts';
 import { announceMaintenance, inTransaction } from '../../tickets/staff-verbs.ts';
-import { actorOf } from '../auth.ts';
-import { accepted, body } from '../input.ts';
+import { accepted } from '../input.ts';
 import type { ApiDeps } from './deps.ts';
+import { apiApp, bearerSecurity, errors, jsonBody, jsonRoute } from './openapi.ts';
 
 const announceSchema = z
   .object({
@@ -19,14 +18,27 @@ const announceSchema = z
     priority: z.enum(PRIORITIES).optional(),
   })
   .strict()
-  .refine((a) => Boolean(a.organisation) !== Boolean(a.project), { message: 'name an organisation or a project (one of them)' });
+  .refine((a) => Boolean(a.organisation) !== Boolean(a.project), { message: 'name an organisation or a project (one of them)' })
+  .openapi('Announcement', { description: 'name an organisation or a project, not both' });
+
+const announce = createRoute({
+  method: 'post', path: '/', summary: 'Announce a maintenance to every active contact', security: bearerSecurity, ...jsonRoute,
+  request: jsonBody(announceSchema),
+  responses: {
+    201: {
+      description: 'the maintenance ticket and how many contacts it was mailed to',
+      content: { 'application/json': { schema: z.object({ number: z.number().int(), recipients: z.number().int() }) } },
+    },
+    ...errors(400, 404, 409, 413, 422),
+  },
+});
 
 export function announcementsApi(deps: ApiDeps) {
-  const app = new Hono();
+  const app = apiApp();
 
-  app.post('/', async (c) => {
-    const input = await body(announceSchema, c.req);
-    const actor = await actorOf(deps.db, c.req.header('x-guichet-staff'));
+  app.openapi(announce, async (c) => {
+    const input = c.req.valid('json');
+    const actor = c.get('caller').actor;
     const result = accepted(await inTransaction(deps.db, (trx) => announceMaintenance(trx, deps.verbs, actor, {
       organisation: input.organisation, project: input.project, summary: input.summary, message: input.message,
       startsAt: new Date(input.starts_at), endsAt: input.ends_at ? new Date(input.ends_at) : undefined, priority: input.priority,

@@ -5,6 +5,10 @@ import type { StaffVerbDeps } from '../../tickets/staff-verbs.ts';
 
 export interface ApiDeps {
   db: Kysely<Database>;
+  /** The installation's integration token (admin.apiToken); staff tokens work without it. */
   apiToken: string | null;
+  /** How the integration token signs what it writes (config support.name). */
+  supportName?: string;
   verbs: StaffVerbDeps;
+  now?: () => Date;
 }
