@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { addStaff } from '../../src/accounts/directory.ts';
+import { addOrganisation, addStaff } from '../../src/accounts/directory.ts';
 import type { Guichet } from '../../src/app.ts';
 import { axe, browserPerFile, browserSuite, describeViolations } from '../support/browser.ts';
 import { buildGuichet, clientMail, SUPPORT } from '../support/guichet.ts';
@@ -106,6 +106,14 @@ suite('staff admin in Chromium', () => {
       if (Date.now() > deadline) throw new Error(`no captured mail matched; got: ${sink.messages.map((m) => m.parsed.subject).join(' | ')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** axe-core's findings on the page; a serious or critical one fails the test. */
+  async function accessible(page: Page, name: string) {
+    const violations = await axe(page);
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(bad, `${name}:\n${describeViolations(bad)}`).toEqual([]);
+    return violations;
   }
 
   /** Presses Tab until the focused element matches `selector`; how many presses it took. */
@@ -268,10 +276,8 @@ suite('staff admin in Chromium', () => {
     const found: Record<string, string> = {};
     await page.goto(`${base}/admin/login`);
     const check = async (name: string) => {
-      const violations = await axe(page);
-      const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      const violations = await accessible(page, name);
       if (violations.length) found[name] = describeViolations(violations);
-      expect(bad, `${name}:\n${describeViolations(bad)}`).toEqual([]);
     };
     await check('login');
     await signIn(page);
@@ -287,6 +293,41 @@ suite('staff admin in Chromium', () => {
     }
     // Minor and moderate findings are not failures; they are printed for whoever improves the pages.
     if (Object.keys(found).length && process.env.AXE_VERBOSE === '1') console.info(found);
+  });
+
+  it('validates a pending contact, whose held mail becomes a ticket, and decides on a quarantined mail', async () => {
+    await addOrganisation(g.database.db, { name: 'Initech', domains: ['initech.example'], validatesMembers: true }, new Date());
+    const source = { mailbox: 'pipe', uidValidity: null, uid: null } as const;
+    const held = await g.intake.handle(Buffer.from(clientMail({ from: 'Peter Gibbons <peter@initech.example>', subject: 'TPS report cover sheets missing', body: 'The new cover sheets are not in the template list.' }).raw), source);
+    expect(held.state).toBe('held');
+    const checkout = await numberOf('Checkout button greyed out on Safari 18');
+    const stranger = await g.intake.handle(Buffer.from(clientMail({ from: 'Mallory <mallory@elsewhere.example>', subject: `Re: [#${checkout}] Checkout button greyed out on Safari 18`, body: 'Refund me instead.' }).raw), source);
+    expect(stranger.state).toBe('quarantined');
+
+    const { page, alarms } = await watchedPage();
+    await signIn(page);
+    await Promise.all([page.waitForURL(/\/admin\/accounts$/), page.getByRole('link', { name: /Pending accounts/ }).click()]);
+    await accessible(page, 'pending accounts with a held mail');
+    const card = page.locator('article', { hasText: 'peter@initech.example' });
+    expect(await card.textContent()).toContain('TPS report cover sheets missing');
+    await Promise.all([page.waitForURL(/done=validate/), card.getByRole('button', { name: 'Validate' }).click()]);
+    expect(await page.getByRole('status').textContent()).toMatch(/peter@initech\.example validated: 1 held message/);
+    expect((await g.database.db.selectFrom('contact').select('state').where('email', '=', 'peter@initech.example').executeTakeFirstOrThrow()).state).toBe('active');
+    await numberOf('TPS report cover sheets missing');
+
+    await Promise.all([page.waitForURL(/\/admin\/quarantine$/), page.getByRole('link', { name: /Quarantine/ }).click()]);
+    await Promise.all([page.waitForURL(new RegExp(`/admin/quarantine/${stranger.inboundId}$`)), page.getByRole('link', { name: new RegExp(`\\[#${checkout}\\]`) }).click()]);
+    expect(await page.locator('main').textContent()).toContain('mallory@elsewhere.example');
+    await accessible(page, 'a quarantined message');
+    // Nothing changed for this sender: processed again, it stays in quarantine.
+    await Promise.all([page.waitForURL(/released=1$/), page.getByRole('button', { name: 'Process again' }).click()]);
+    expect(await page.getByRole('status').textContent()).toMatch(/^Processed again: /);
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Reject' }).click()]);
+    expect(await page.getByRole('status').textContent()).toBe('Rejected.');
+    const row = await g.database.db.selectFrom('inbound_message').select(['state']).where('id', '=', stranger.inboundId).executeTakeFirstOrThrow();
+    expect(row.state).toBe('ignored');
+    expect(await g.database.db.selectFrom('entry').select('id').where('text', '=', 'Refund me instead.').execute()).toEqual([]);
+    expect(alarms).toEqual([]);
   });
 
   it('runs nothing from a hostile mail: script in the subject, the sender, the HTML body and an SVG attachment', async () => {
