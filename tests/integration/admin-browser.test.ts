@@ -247,8 +247,10 @@ suite('staff admin in Chromium', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
     await page.keyboard.press('Enter');
-    const presses = await tabTo(page, 'main table a');
-    expect(presses).toBe(1);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.closest('main') !== null)).toBe(true);
+    // Past the list's own controls (filters, search) to the first ticket.
+    if (!(await page.evaluate(() => document.activeElement?.matches('main table a')))) await tabTo(page, 'main table a', 30);
     // Focus is visible where it lands.
     expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none');
     const href = await page.evaluate(() => (document.activeElement as HTMLAnchorElement).getAttribute('href'));
