@@ -293,6 +293,12 @@ suite('staff admin in Chromium', () => {
     for (const other of ['/admin/dashboard', '/admin/accounts', '/admin/quarantine', '/admin/outbox', '/admin/saved-replies', '/admin/tokens', '/admin/setup']) {
       if ((await page.goto(`${base}${other}`))?.status() === 200) await check(other);
     }
+    // In French too: the browser's language chooses the catalogue, and the page says which it is.
+    const fr = await chromium.newPage({ locale: 'fr-FR' });
+    await fr.goto(`${base}/admin/login`);
+    expect(await fr.locator('html').getAttribute('lang')).toBe('fr');
+    expect(await fr.getByRole('button', { name: 'Se connecter' }).count()).toBe(1);
+    await accessible(fr, 'login in French');
     // Minor and moderate findings are not failures; they are printed for whoever improves the pages.
     if (Object.keys(found).length && process.env.AXE_VERBOSE === '1') console.info(found);
   });
