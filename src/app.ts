@@ -137,6 +137,7 @@ export async function createGuichet(
     log,
     admin: {
       publicUrl: config.publicUrl, defaultLanguage: config.defaultLanguage, dataDir: config.dataDir, now: opts.now,
+      mailboxes: mailboxSummary(config),
       // The People and Mail pages act through the intake and the outbox, which http/ does not import.
       ports: {
         inbound: {
@@ -214,5 +215,25 @@ export async function createGuichet(
       mailer.close();
       await database.close();
     },
+  };
+}
+
+/** What the setup pages show of the mail connections: plain values, every password hidden. */
+function mailboxSummary(config: Config) {
+  const hide = (url: string) => {
+    try {
+      const u = new URL(url);
+      if (u.password) u.password = '***';
+      return u.toString();
+    } catch {
+      return url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
+    }
+  };
+  const { imap, smtpIntake, sending } = config;
+  return {
+    supportAddress: config.support.address,
+    imap: imap && { url: hide(imap.url), idle: imap.idle, pollCron: imap.pollCron, markAs: imap.markAs.kind === 'seen' ? 'seen' : `move → ${imap.markAs.folder}` },
+    smtpIntake: smtpIntake && { listen: `${smtpIntake.listen.host}:${smtpIntake.listen.port}`, auth: smtpIntake.auth !== null, allowedClients: smtpIntake.allowedClients },
+    sending: sending.kind === 'smtp' ? { kind: 'smtp' as const, url: hide(sending.url) } : { kind: 'capture' as const, dir: sending.dir },
   };
 }

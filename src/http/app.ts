@@ -10,6 +10,7 @@ import type { StaffVerbDeps } from '../tickets/staff-verbs.ts';
 import { createAdmin } from './admin/index.ts';
 import type { Lang } from './admin/i18n.ts';
 import type { AdminPorts } from './admin/ports.ts';
+import type { MailboxSummary } from './admin/pages/setup-mailboxes.ts';
 import { createApi } from './api/index.ts';
 import { callerOf } from './auth.ts';
 
@@ -37,7 +38,7 @@ export interface HttpDeps {
   onCommitted?: () => void;
   log: Log;
   /** The staff admin's settings: where it is reached (config publicUrl) and its default language. */
-  admin: { publicUrl: string; defaultLanguage: Lang; dataDir: string; now?: () => Date; ports?: AdminPorts };
+  admin: { publicUrl: string; defaultLanguage: Lang; dataDir: string; now?: () => Date; ports?: AdminPorts; mailboxes?: MailboxSummary };
 }
 
 export function createHttpApp(deps: HttpDeps) {
@@ -78,7 +79,7 @@ export function createHttpApp(deps: HttpDeps) {
   app.use('/api/v1/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: `the body is over ${MAX_BODY_BYTES} bytes` }, 413) }));
   app.use('/admin/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.text('Request body too large.', 413) }));
   app.route('/api/v1', createApi(deps));
-  app.route('/admin', createAdmin({ db: deps.db, verbs: deps.verbs, ...deps.admin }));
+  app.route('/admin', createAdmin({ db: deps.db, verbs: deps.verbs, ...deps.admin, health: deps.health }));
   app.get('/', (c) => c.redirect('/admin/tickets', 303));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

@@ -19,7 +19,6 @@ nav.side a[aria-current="page"] { background:#e0e7ff; font-weight:600; }
 nav.side .count { color:var(--muted); font-variant-numeric: tabular-nums; }
 main { padding:16px 24px; min-width:0; }
 h1 { font-size:20px; margin:0 0 12px; }
-main h2 { font-size:16px; }
 table.list { width:100%; border-collapse:collapse; background:var(--card); border:1px solid var(--line); }
 table.list th, table.list td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 table.list th { font-size:12px; color:var(--muted); font-weight:600; }
@@ -45,11 +44,6 @@ button.secondary { background:#fff; color:var(--ink); border:1px solid #cbd2d9; 
 .attachments { margin:8px 0 0; padding-left:18px; } .attachments img.preview { max-width:100%; max-height:320px; border:1px solid var(--line); margin-top:4px; }
 iframe.mail-html { width:100%; min-height:320px; border:1px solid var(--line); background:#fff; }
 .muted { color:var(--muted); } .merged h2 { font-size:15px; } ul.others { padding-left:18px; }
-form.filters { display:flex; flex-wrap:wrap; gap:8px 12px; align-items:end; } form.filters > div { min-width:120px; } form.filters .grow { flex:1 1 220px; }
-form.filters label { display:block; font-size:12px; color:var(--muted); font-weight:600; } form.filters button { margin-top:0; }
-fieldset.bulk { display:flex; flex-wrap:wrap; gap:8px 12px; align-items:end; margin-top:12px; } fieldset.bulk legend { font-weight:600; }
-fieldset.bulk label { display:block; font-size:12px; color:var(--muted); }
-.visually-hidden { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
 form.inline { display:flex; gap:8px; align-items:center; flex-wrap:wrap; margin-bottom:8px; } form.inline select { width:auto; }
 svg.chart { width:100%; height:auto; max-width:720px; } .legend { font-size:13px; color:var(--muted); }
 .key { display:inline-block; width:10px; height:10px; margin:0 4px 0 10px; } .key.opened { background:#1d4ed8; } .key.closed { background:#047857; } .key.resolution { background:#b45309; }
@@ -71,6 +65,12 @@ iframe.preview { width:100%; min-height:420px; border:1px solid var(--line); bac
 .badge.inbound-quarantined, .badge.inbound-failed, .badge.outbox-failed, .badge.outbox-bounced, .badge.state-blocked, .badge.state-refused { background:#fee2e2; color:var(--warn); }
 .badge.inbound-held, .badge.state-pending, .badge.outbox-pending { background:#fef3c7; color:#92400e; }
 .badge.inbound-processed, .badge.outbox-sent, .badge.state-active { background:#d1fae5; color:var(--ok); }
+nav.setup-tabs { display:flex; flex-wrap:wrap; gap:4px; margin:0 0 12px; }
+nav.setup-tabs a { padding:2px 10px; border:1px solid var(--line); border-radius:12px; background:var(--card); text-decoration:none; }
+nav.setup-tabs a[aria-current="page"] { background:#e0e7ff; font-weight:600; }
+form.stack fieldset { border:1px solid var(--line); border-radius:4px; margin:8px 0; padding:4px 12px 8px; } form.stack fieldset legend { font-weight:600; }
+form.stack label.check { display:block; font-weight:normal; margin:4px 0; }
+.setup-box dl { display:grid; grid-template-columns:max-content 1fr; gap:4px 12px; margin:0; } .setup-box dd { margin:0; min-width:0; overflow-wrap:anywhere; } .setup-box h2 { font-size:16px; margin:0 0 8px; }
 `;
 
 // Progressive enhancement only: every page works without it. The composer's text is saved as a

@@ -18,6 +18,7 @@ const en = {
   skipToContent: 'Skip to content',
   queues: 'Queues',
   dashboard: 'Dashboard',
+  setup: 'Setup',
   queue: {
     mine: 'Mine',
     unassigned: 'Unassigned',
@@ -95,6 +96,7 @@ const fr: Strings = {
   skipToContent: 'Aller au contenu',
   queues: 'Files',
   dashboard: 'Tableau de bord',
+  setup: 'Configuration',
   queue: {
     mine: 'Les miens',
     unassigned: 'Non affectés',

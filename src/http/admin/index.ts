@@ -13,8 +13,9 @@ import { fill, type Lang } from './i18n.ts';
 import { dashboardPage } from './pages/dashboard.ts';
 import { loginPage } from './pages/login.ts';
 import { savedRepliesPage } from './pages/saved-replies.ts';
-import { ticketListPages } from './pages/ticket-list.ts';
 import { ticketPages } from './pages/tickets.ts';
+import { setupPages } from './pages/setup.ts';
+import type { MailboxSummary, SetupLive } from './pages/setup-mailboxes.ts';
 import { tokenPages } from './pages/tokens.ts';
 import { accountPages } from './pages/accounts.ts';
 import { outboxPages, quarantinePages } from './pages/mail.ts';
@@ -32,6 +33,9 @@ export interface AdminDeps {
   now?: () => Date;
   /** The intake and the outbox as the People and Mail pages need them; an admin built without them does not serve those pages. */
   ports?: AdminPorts;
+  /** For the setup pages: what the config connects (secrets hidden) and the mailbox and outbox's live state. */
+  mailboxes?: MailboxSummary;
+  health?: SetupLive;
 }
 
 const LOGIN_CSRF_COOKIE = 'guichet_login';
@@ -91,7 +95,6 @@ export function createAdmin(deps: AdminDeps) {
   app.get('/', (c) => c.redirect('/admin/tickets', 303));
   app.route('/dashboard', dashboardPage({ db: deps.db, now }));
   app.route('/saved-replies', savedRepliesPage({ db: deps.db, now }));
-  app.route('/tickets', ticketListPages({ db: deps.db, verbs: deps.verbs, now }));
   app.route('/tickets', ticketPages({ db: deps.db, verbs: deps.verbs, dataDir: deps.dataDir, now }));
   app.route('/tokens', tokenPages({ db: deps.db, now }));
   if (deps.ports) {
@@ -100,5 +103,6 @@ export function createAdmin(deps: AdminDeps) {
     app.route('/quarantine', quarantinePages(mail));
     app.route('/outbox', outboxPages(mail));
   }
+  app.route('/setup', setupPages({ db: deps.db, now, mailboxes: deps.mailboxes, live: deps.health }));
   return app;
 }

@@ -26,7 +26,7 @@ export interface PageProps {
   session: Session | null;
   counts?: NavCounts;
   /** Which nav entry is this page. */
-  current?: Queue | 'accounts' | 'quarantine' | 'outbox' | 'dashboard';
+  current?: Queue | 'accounts' | 'quarantine' | 'outbox' | 'dashboard' | 'setup';
 }
 
 function navLink(href: string, label: string, count: number | undefined, current: boolean): Markup {
@@ -47,6 +47,7 @@ export function page(p: PageProps, body: Markup): Markup {
         ${navLink('/admin/accounts', t.pendingAccounts, p.counts?.pendingAccounts, p.current === 'accounts')}
         ${navLink('/admin/quarantine', t.quarantine, p.counts?.quarantined, p.current === 'quarantine')}
         ${navLink('/admin/outbox', t.outbox, p.counts?.outboxFailed, p.current === 'outbox')}
+        ${session.staff.role === 'admin' ? navLink('/admin/setup', t.setup, undefined, p.current === 'setup') : ''}
       </nav>`
     : '';
   const signOut = session
