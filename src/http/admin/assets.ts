@@ -19,6 +19,7 @@ nav.side a[aria-current="page"] { background:#e0e7ff; font-weight:600; }
 nav.side .count { color:var(--muted); font-variant-numeric: tabular-nums; }
 main { padding:16px 24px; min-width:0; }
 h1 { font-size:20px; margin:0 0 12px; }
+main h2 { font-size:16px; }
 table.list { width:100%; border-collapse:collapse; background:var(--card); border:1px solid var(--line); }
 table.list th, table.list td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 table.list th { font-size:12px; color:var(--muted); font-weight:600; }
