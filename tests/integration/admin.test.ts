@@ -256,6 +256,42 @@ describe.each(engines)('staff admin on $name', (engine) => {
     }
   });
 
+  it('lists a queue with filters, search and keyset pages, counts the queues, and applies bulk changes through the verbs', async () => {
+    const { g, password } = await setup();
+    try {
+      for (const [subject, body] of [['Invoice blank', 'The invoice page is empty'], ['Login loop', 'Cannot sign in'], ['Export slow', 'CSV export takes minutes']] as const) {
+        await g.intake.handle(Buffer.from(clientMail({ subject, body }).raw), { mailbox: 'pipe', uidValidity: null, uid: null });
+      }
+      const { b } = await signedIn(g, password);
+      let list = (await b.request('/admin/tickets?queue=open')).text;
+      expect([...list.matchAll(/<td class="num">(\d+)<\/td>/g)].map((m) => m[1])).toEqual(['4', '3', '2', '1']);
+      expect(list).toMatch(/Open<\/span><span class="count">4<\/span>/);
+      // Search reads the thread too.
+      list = (await b.request('/admin/tickets?queue=all&q=minutes')).text;
+      expect([...list.matchAll(/<td class="num">(\d+)<\/td>/g)].map((m) => m[1])).toEqual(['4']);
+      // Sorted by number.
+      list = (await b.request('/admin/tickets?queue=all&sort=number')).text;
+      expect([...list.matchAll(/<td class="num">(\d+)<\/td>/g)].map((m) => m[1])).toEqual(['4', '3', '2', '1']);
+      // A made-up cursor sends back to the first page.
+      expect((await b.request('/admin/tickets?queue=all&after=bogus')).res.status).toBe(303);
+
+      // Bulk changes go through the staff verbs, ticket by ticket.
+      const bulk = await b.request('/admin/tickets/bulk', { form: { _csrf: hidden(list, '_csrf'), numbers: '2', priority: 'major', back: '/admin/tickets?queue=all' } });
+      expect(bulk.res.status).toBe(303);
+      expect(bulk.res.headers.get('location')).toBe('/admin/tickets?queue=all&done=1');
+      expect((await g.database.db.selectFrom('ticket').select('priority').where('number', '=', 2).executeTakeFirstOrThrow()).priority).toBe('major');
+      const form = new URLSearchParams([['_csrf', hidden(list, '_csrf')], ['numbers', '3'], ['numbers', '4'], ['assignee', 'paul@help.example.test'], ['back', '/admin/tickets?queue=mine']]);
+      const res = await g.http.request('/admin/tickets/bulk', { method: 'POST', headers: { cookie: [...b.jar].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+      expect(res.headers.get('location')).toBe('/admin/tickets?queue=mine&done=2');
+      const mine = (await b.request('/admin/tickets?queue=mine')).text;
+      expect([...mine.matchAll(/<td class="num">(\d+)<\/td>/g)].map((m) => m[1]).sort()).toEqual(['3', '4']);
+      // Without the session's token nothing changes.
+      expect((await b.request('/admin/tickets/bulk', { form: { numbers: '1', priority: 'critical' } })).res.status).toBe(403);
+    } finally {
+      await g.stop();
+    }
+  });
+
   it('speaks French to a browser that prefers it', async () => {
     const { g } = await setup();
     try {

@@ -45,6 +45,11 @@ button.secondary { background:#fff; color:var(--ink); border:1px solid #cbd2d9; 
 .attachments { margin:8px 0 0; padding-left:18px; } .attachments img.preview { max-width:100%; max-height:320px; border:1px solid var(--line); margin-top:4px; }
 iframe.mail-html { width:100%; min-height:320px; border:1px solid var(--line); background:#fff; }
 .muted { color:var(--muted); } .merged h2 { font-size:15px; } ul.others { padding-left:18px; }
+form.filters { display:flex; flex-wrap:wrap; gap:8px 12px; align-items:end; } form.filters > div { min-width:120px; } form.filters .grow { flex:1 1 220px; }
+form.filters label { display:block; font-size:12px; color:var(--muted); font-weight:600; } form.filters button { margin-top:0; }
+fieldset.bulk { display:flex; flex-wrap:wrap; gap:8px 12px; align-items:end; margin-top:12px; } fieldset.bulk legend { font-weight:600; }
+fieldset.bulk label { display:block; font-size:12px; color:var(--muted); }
+.visually-hidden { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
 form.inline { display:flex; gap:8px; align-items:center; flex-wrap:wrap; margin-bottom:8px; } form.inline select { width:auto; }
 svg.chart { width:100%; height:auto; max-width:720px; } .legend { font-size:13px; color:var(--muted); }
 .key { display:inline-block; width:10px; height:10px; margin:0 4px 0 10px; } .key.opened { background:#1d4ed8; } .key.closed { background:#047857; } .key.resolution { background:#b45309; }

@@ -13,6 +13,7 @@ import { fill, type Lang } from './i18n.ts';
 import { dashboardPage } from './pages/dashboard.ts';
 import { loginPage } from './pages/login.ts';
 import { savedRepliesPage } from './pages/saved-replies.ts';
+import { ticketListPages } from './pages/ticket-list.ts';
 import { ticketPages } from './pages/tickets.ts';
 import { setupPages } from './pages/setup.ts';
 import type { MailboxSummary, SetupLive } from './pages/setup-mailboxes.ts';
@@ -95,6 +96,7 @@ export function createAdmin(deps: AdminDeps) {
   app.get('/', (c) => c.redirect('/admin/tickets', 303));
   app.route('/dashboard', dashboardPage({ db: deps.db, now }));
   app.route('/saved-replies', savedRepliesPage({ db: deps.db, now }));
+  app.route('/tickets', ticketListPages({ db: deps.db, verbs: deps.verbs, now }));
   app.route('/tickets', ticketPages({ db: deps.db, verbs: deps.verbs, dataDir: deps.dataDir, now }));
   app.route('/tokens', tokenPages({ db: deps.db, now }));
   if (deps.ports) {

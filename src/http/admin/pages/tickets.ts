@@ -14,7 +14,8 @@ import { changesSince, ticketForStaff, ticketVersion, type TicketForStaff } from
 import { changeFields, inTransaction, replyToTicket, type FieldChanges, type StaffActor, type StaffVerbDeps } from '../../../tickets/staff-verbs.ts';
 import { checkedForm, type AdminEnv } from '../guard.ts';
 import { fill, type Strings } from '../i18n.ts';
-import { csrfField, flash, page, QUEUES, type Markup, type Queue } from '../layout.ts';
+import { csrfField, flash, page, type Markup } from '../layout.ts';
+import { navCounts, statusBadge } from './ticket-list.ts';
 import type { Session } from '../session.ts';
 
 interface TicketPageDeps {
@@ -45,53 +46,6 @@ const answerForm = z.object({
   assignee: z.preprocess((v) => (v === '' ? undefined : v), z.union([z.literal('-'), z.email()]).optional()),
   duplicate_of: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().optional()),
 });
-
-async function interimList(db: Kysely<Database>, queue: Queue, staffId: number) {
-  let q = db
-    .selectFrom('ticket')
-    .leftJoin('contact', 'contact.id', 'ticket.reporter_id')
-    .leftJoin('staff', 'staff.id', 'ticket.assignee_id')
-    .select([
-      'ticket.number', 'ticket.summary', 'ticket.type', 'ticket.priority', 'ticket.status', 'ticket.resolution', 'ticket.awaiting',
-      'ticket.updated_at', 'contact.email as reporter_email', 'staff.name as assignee_name',
-    ]);
-  if (queue === 'mine') q = q.where('ticket.assignee_id', '=', staffId).where('ticket.status', '!=', 'closed');
-  if (queue === 'unassigned') q = q.where('ticket.assignee_id', 'is', null).where('ticket.status', 'not in', ['resolved', 'closed']);
-  if (queue === 'awaiting-staff') q = q.where('ticket.awaiting', '=', 'staff').where('ticket.status', '!=', 'closed');
-  if (queue === 'awaiting-client') q = q.where('ticket.status', '=', 'feedback');
-  if (queue === 'open') q = q.where('ticket.status', '!=', 'closed');
-  return q.orderBy('ticket.updated_at', 'desc').orderBy('ticket.number', 'desc').limit(50).execute();
-}
-
-type ListRow = Awaited<ReturnType<typeof interimList>>[number];
-
-function statusBadge(t: Strings, row: Pick<ListRow, 'status' | 'awaiting'>): Markup {
-  if (row.status === 'feedback') return html`<span class="badge feedback">${t.feedbackAwaited}</span>`;
-  if (row.awaiting === 'staff' && row.status !== 'closed') return html`<span class="badge answered" title="${t.clientAnswered}">${t.status[row.status]}</span>`;
-  return html`<span class="badge">${t.status[row.status]}</span>`;
-}
-
-function listView(t: Strings, lang: string, queue: Queue, rows: ListRow[]): Markup {
-  if (!rows.length) return html`<h1>${t.queue[queue]}</h1><p>${t.noTickets}</p>`;
-  return html`<h1>${t.queue[queue]}</h1>
-<table class="list">
-<thead><tr>
-<th scope="col">${t.col.number}</th><th scope="col">${t.col.summary}</th><th scope="col">${t.col.reporter}</th>
-<th scope="col">${t.col.type}</th><th scope="col">${t.col.priority}</th><th scope="col">${t.col.status}</th>
-<th scope="col">${t.col.assignee}</th><th scope="col">${t.col.activity}</th>
-</tr></thead>
-<tbody>${rows.map((r) => html`<tr>
-<td class="num">${r.number}</td>
-<td><a href="/admin/tickets/${r.number}">${r.summary}</a></td>
-<td>${r.reporter_email ?? ''}</td>
-<td>${t.type[r.type]}</td>
-<td>${t.priority[r.priority]}</td>
-<td>${statusBadge(t, r)}</td>
-<td>${r.assignee_name ?? ''}</td>
-<td>${formatDate(r.updated_at, lang)}</td>
-</tr>`)}</tbody>
-</table>`;
-}
 
 function select(id: string, label: string, options: Array<[string, string]>): Markup {
   return html`<div><label for="${id}">${label}</label><select id="${id}" name="${id}"><option value="">—</option>${options.map(([value, text]) => html`<option value="${value}">${text}</option>`)}</select></div>`;
@@ -196,14 +150,6 @@ export function ticketPages(deps: TicketPageDeps) {
   const app = new Hono<AdminEnv>();
   const staffList = () => deps.db.selectFrom('staff').select(['email', 'name']).where('active', '=', 1).orderBy('name').execute();
 
-  app.get('/', async (c) => {
-    const t = c.get('t');
-    const session = c.get('session');
-    const queue = (QUEUES as readonly string[]).includes(c.req.query('queue') ?? '') ? (c.req.query('queue') as Queue) : 'open';
-    const rows = await interimList(deps.db, queue, session.staff.id);
-    return c.html(page({ t, lang: c.get('lang'), title: t.queue[queue], session, current: queue }, listView(t, c.get('lang'), queue, rows)));
-  });
-
   async function render(c: Context<AdminEnv>, number: number, extra: { error?: string; saved?: boolean; status?: 200 | 409 | 422; text?: string } = {}) {
     const t = c.get('t');
     const session = c.get('session');
@@ -216,7 +162,8 @@ export function ticketPages(deps: TicketPageDeps) {
       ? fillSavedReply(chosen.body, { name: view.ticket.reporter_name || null, number })
       : (extra.text ?? (await draftOf(deps.db, view.ticket.id, session.staff.id)) ?? '');
     const body = ticketView(t, lang, view, await staffList(), session.csrf, extra, { text, replies });
-    return c.html(page({ t, lang, title: `#${number} ${view.ticket.summary}`, session }, body), extra.status ?? 200);
+    const counts = await navCounts(deps.db, session.staff.id);
+    return c.html(page({ t, lang, title: `#${number} ${view.ticket.summary}`, session, counts }, body), extra.status ?? 200);
   }
 
   /** An attachment of this ticket: raster images may show inline; everything else is a download, never rendered. */
