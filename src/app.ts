@@ -137,6 +137,7 @@ export async function createGuichet(
     log,
     admin: {
       publicUrl: config.publicUrl, defaultLanguage: config.defaultLanguage, dataDir: config.dataDir, now: opts.now,
+      demo: config.demo ? { supportAddress: config.support.address } : null,
       mailboxes: mailboxSummary(config),
       // The People and Mail pages act through the intake and the outbox, which http/ does not import.
       ports: {
@@ -145,6 +146,7 @@ export async function createGuichet(
           release: (id) => intake.release(id),
           reject: (id, staffEmail) => rejectByStaff(database.db, id, staffEmail, now()),
           parse: parseMail,
+          deliver: (raw) => intake.handle(raw, { mailbox: 'admin', uidValidity: null, uid: null }),
         },
         outbox: {
           retry: (id) => retryFailed(database.db, { ids: [id] }, { now: now() }).then(

@@ -48,7 +48,7 @@ Guichet demo is running (no config.json and no GUICHET_* variables found).
   data:          ${config.dataDir}
   support:       ${config.support.address}
   SMTP intake:   127.0.0.1:${smtpPort}
-  admin:         http://127.0.0.1:${httpPort}/admin
+  admin:         http://127.0.0.1:${httpPort}/admin   (write as a client: /admin/write)
 ${login}  sent mail:     ${sentDir}
 
 Send a first email (Python ships with an SMTP client):

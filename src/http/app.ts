@@ -38,7 +38,7 @@ export interface HttpDeps {
   onCommitted?: () => void;
   log: Log;
   /** The staff admin's settings: where it is reached (config publicUrl) and its default language. */
-  admin: { publicUrl: string; defaultLanguage: Lang; dataDir: string; now?: () => Date; ports?: AdminPorts; mailboxes?: MailboxSummary };
+  admin: { publicUrl: string; defaultLanguage: Lang; dataDir: string; now?: () => Date; ports?: AdminPorts; mailboxes?: MailboxSummary; demo?: { supportAddress: string } | null };
 }
 
 export function createHttpApp(deps: HttpDeps) {

@@ -55,7 +55,8 @@ export async function ticketDetail(db: Kysely<Database>, number: number) {
   // Comments nothing authenticated (authentication.clients `authenticated`) say so, with the reason.
   const flags = await db.selectFrom('event').select(['from_value', 'to_value']).where('ticket_id', '=', ticket.id).where('kind', '=', 'unverified').execute();
   const unverified = new Map(flags.map((f) => [f.from_value, f.to_value]));
-  const { id: _id, reporter_id: _r, ...fields } = ticket;
+  // The action token is what proves a "confirm"/"still broken" reply came from the client's link: never shown.
+  const { id: _id, reporter_id: _r, action_token: _secret, ...fields } = ticket;
   return {
     ...fields,
     description,

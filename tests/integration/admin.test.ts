@@ -292,6 +292,26 @@ describe.each(engines)('staff admin on $name', (engine) => {
     }
   });
 
+  it('in the demo only, writes as a client through the real intake', async () => {
+    const { g, password } = await setup();
+    const demo = await buildGuichet({ databaseUrl: await engine.freshUrl(), demo: true });
+    try {
+      const { b } = await signedIn(g, password);
+      expect((await b.request('/admin/write')).res.status).toBe(404);
+      const demoPassword = await addStaff(demo.database.db, { email: 'paul@help.example.test', name: 'Paul Durand', admin: true }, new Date());
+      const { b: d } = await signedIn(demo, demoPassword);
+      const form = (await d.request('/admin/write')).text;
+      const sent = await d.request('/admin/write', { form: { _csrf: hidden(form, '_csrf'), from: 'zoe@example.org', name: 'Zoé Martin', subject: 'Écran noir', body: 'Depuis ce matin\nrien ne s\'affiche.' } });
+      expect(sent.text).toContain('Taken in: processed — ticket');
+      const ticket = await demo.database.db.selectFrom('ticket').innerJoin('contact', 'contact.id', 'ticket.reporter_id').select(['ticket.summary', 'contact.email', 'contact.name']).executeTakeFirstOrThrow();
+      expect(ticket).toEqual({ summary: 'Écran noir', email: 'zoe@example.org', name: 'Zoé Martin' });
+      expect((await demo.database.db.selectFrom('outbox').select('recipient').where('event', '=', 'ticket-received').execute()).map((r) => r.recipient)).toEqual(['zoe@example.org']);
+    } finally {
+      await g.stop();
+      await demo.stop();
+    }
+  });
+
   it('speaks French to a browser that prefers it', async () => {
     const { g } = await setup();
     try {

@@ -32,6 +32,8 @@ describe.each(engines)('read API on $name', (engine) => {
       const ticket = await (await g.http.request('/api/v1/tickets/2', auth)).json();
       expect(ticket).toMatchObject({ number: 2, summary: 'Request 2', type: 'assistance', priority: 'minor', resolution: 'open', visibility: 'public' });
       expect(ticket.entries.map((e: any) => e.text)).toEqual(['Body 2', 'Follow-up']);
+      // The secret behind the "it works / still broken" links never leaves the server.
+      expect(ticket).not.toHaveProperty('action_token');
       expect(ticket.entries[1].full_text).toContain('> Body 2');
 
       expect((await g.http.request('/api/v1/tickets/99', auth)).status).toBe(404);

@@ -17,6 +17,8 @@ export async function buildGuichet(opts: {
   dataDir?: string;
   overrides?: Record<string, unknown>;
   dnsResolver?: DnsResolver;
+  /** Built as the no-config demo is (the admin's "write as a client" form). */
+  demo?: boolean;
 }): Promise<Guichet> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'guichet-data-'));
   const config = parseConfig({
@@ -31,7 +33,7 @@ export async function buildGuichet(opts: {
     // The intake suites are about mail flow; the account suites turn validation back on.
     intake: { unknownSenders: 'accept' },
     ...opts.overrides,
-  });
+  }, { demo: opts.demo });
   return createGuichet(config, { log: () => {}, dnsResolver: opts.dnsResolver });
 }
 

@@ -10,6 +10,7 @@ import type { StaffVerbDeps } from '../../tickets/staff-verbs.ts';
 import { ADMIN_CSS, ADMIN_JS } from './assets.ts';
 import { adminHeaders, language, requireSession, sameSecret, type AdminEnv } from './guard.ts';
 import { fill, type Lang } from './i18n.ts';
+import { conductorPage } from './pages/conductor.ts';
 import { dashboardPage } from './pages/dashboard.ts';
 import { loginPage } from './pages/login.ts';
 import { savedRepliesPage } from './pages/saved-replies.ts';
@@ -37,6 +38,8 @@ export interface AdminDeps {
   /** For the setup pages: what the config connects (secrets hidden) and the mailbox and outbox's live state. */
   mailboxes?: MailboxSummary;
   health?: SetupLive;
+  /** In the demo only: the "write as a client" form, which sends to this support address. */
+  demo?: { supportAddress: string } | null;
 }
 
 const LOGIN_CSRF_COOKIE = 'guichet_login';
@@ -104,6 +107,7 @@ export function createAdmin(deps: AdminDeps) {
     app.route('/accounts', accountPages(mail));
     app.route('/quarantine', quarantinePages(mail));
     app.route('/outbox', outboxPages(mail));
+    if (deps.demo) app.route('/write', conductorPage({ inbound: deps.ports.inbound, supportAddress: deps.demo.supportAddress, now }));
   }
   app.route('/setup', setupPages({ db: deps.db, now, mailboxes: deps.mailboxes, live: deps.health }));
   return app;

@@ -36,6 +36,8 @@ export interface InboundPort {
   release(inboundId: number): Promise<ReplayResult | null>;
   /** Staff decided the message is to be dropped: ignored for good, with who decided; false when it was not waiting for staff. */
   reject(inboundId: number, staffEmail: string): Promise<boolean>;
+  /** A mail written in the demo's "write as a client" form, through the whole intake. */
+  deliver(raw: Buffer): Promise<ReplayResult>;
   /** The intake's own parser, so the pages show what the intake read. */
   parse(raw: Buffer): Promise<ParsedMailView>;
 }
