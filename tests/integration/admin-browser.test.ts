@@ -338,6 +338,41 @@ suite('staff admin in Chromium', () => {
     expect(alarms).toEqual([]);
   });
 
+  it('finds tickets by search and filters, and changes the ones ticked at once', async () => {
+    // Its own tickets, so the test holds whatever ran before it.
+    const mail = (subject: string, body: string) => deliver(clientMail({ from: 'Ada Lovelace <ada@acme.example>', subject, body }).raw);
+    const upgrade = await mail('Export the invoices as PDF in one go', 'Type: evolution\n\nA button that exports every invoice of a month as one PDF.');
+    const first = await mail('Two invoices for one order', 'Order 1182 was billed twice.');
+    const second = await mail('Invoice address cannot be changed', 'The form keeps the old address.');
+    const page = await chromium.newPage();
+    await signIn(page);
+    await page.goto(`${base}/admin/tickets?queue=all`);
+    const summaries = async () => (await page.locator('table.list tbody tr td a').allTextContents()).map((x) => x.trim());
+
+    // Search covers the thread, not only the summary: these words are in a first mail's body.
+    await page.getByLabel('Search').fill('night shift');
+    await Promise.all([page.waitForURL(/[?&]q=night\+shift/), page.getByLabel('Search').press('Enter')]);
+    expect(await summaries()).toEqual(['Feature request: dark mode for the reports']);
+    await page.getByLabel('Search').fill('réinitialiser');
+    await Promise.all([page.waitForURL(/[?&]q=r/), page.getByLabel('Search').press('Enter')]);
+    expect(await summaries()).toEqual(['Impossible de réinitialiser mon mot de passe']);
+
+    await page.goto(`${base}/admin/tickets?queue=all`);
+    await page.locator('form.filters').getByLabel('Type').selectOption('evolution');
+    await Promise.all([page.waitForURL(/type=evolution/), page.getByRole('button', { name: 'Filter' }).click()]);
+    expect(await summaries()).toContain('Export the invoices as PDF in one go');
+    for (const row of await page.locator('table.list tbody tr').all()) expect(await row.textContent()).toContain('Change request');
+
+    await page.goto(`${base}/admin/tickets?queue=all`);
+    await page.getByLabel(`Select ticket #${first}`).check();
+    await page.getByLabel(`Select ticket #${second}`).check();
+    await page.locator('fieldset.bulk').getByLabel('Priority').selectOption('major');
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Apply' }).click()]);
+    expect(await page.getByRole('status').textContent()).toBe('2 ticket(s) changed.');
+    const priorities = await g.database.db.selectFrom('ticket').select(['number', 'priority']).where('number', 'in', [upgrade, first, second]).execute();
+    expect(Object.fromEntries(priorities.map((p) => [p.number, p.priority]))).toEqual({ [upgrade]: 'minor', [first]: 'major', [second]: 'major' });
+  });
+
   it('runs nothing from a hostile mail: script in the subject, the sender, the HTML body and an SVG attachment', async () => {
     const flag = 'window.__pwned=1';
     const boundary = 'b-outer';
