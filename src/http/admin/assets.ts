@@ -33,7 +33,7 @@ table.list td.num { font-variant-numeric: tabular-nums; white-space:nowrap; }
 .entry header { display:flex; gap:8px; color:var(--muted); font-size:13px; }
 .entry .text { white-space:pre-wrap; overflow-wrap:anywhere; }
 form.stack label { display:block; margin:8px 0 2px; font-weight:600; }
-input[type=text], input[type=email], input[type=password], select, textarea { font:inherit; padding:6px 8px; border:1px solid #cbd2d9; border-radius:4px; width:100%; max-width:560px; background:#fff; }
+input[type=text], input[type=email], input[type=password], input[type=search], select, textarea { font:inherit; padding:6px 8px; border:1px solid #7b8794; border-radius:4px; width:100%; max-width:560px; background:#fff; }
 textarea { min-height:140px; max-width:none; }
 button.primary { background:var(--accent); color:#fff; border:0; border-radius:4px; padding:6px 14px; font:inherit; cursor:pointer; margin-top:8px; }
 button.secondary { background:#fff; color:var(--ink); border:1px solid #cbd2d9; border-radius:4px; padding:6px 14px; font:inherit; cursor:pointer; margin-top:8px; }
