@@ -100,6 +100,8 @@ export interface FieldChanges extends Evaluation {
   duplicateOf?: number;
   resolution?: Resolution;
   status?: Status;
+  /** Who hears of the ticket besides its reporter: staff's decision, recorded, mailed to nobody. */
+  visibility?: Visibility;
   /** Shown to the client in the notice the change sends. */
   message?: string;
 }
@@ -127,8 +129,13 @@ export async function changeFields(
   if (input.resolution && input.resolution !== 'duplicate') changes.push({ kind: 'resolve', resolution: input.resolution });
   if (input.status) changes.push({ kind: 'status', to: input.status });
   const evaluated = await evaluate(trx, actor, ticket, input, now);
-  if (!changes.length && !evaluated.changed) return refuse('invalid', 'nothing to change');
+  const seen = input.visibility !== undefined && input.visibility !== evaluated.ticket.visibility;
+  if (!changes.length && !evaluated.changed && !seen) return refuse('invalid', 'nothing to change');
   ticket = evaluated.ticket;
+  if (seen) {
+    ticket = await trx.updateTable('ticket').set({ visibility: input.visibility! }).where('id', '=', ticket.id).returningAll().executeTakeFirstOrThrow();
+    await recordEvent(trx, { ticketId: ticket.id, actor: actor.id, kind: 'changed', field: 'visibility', from: evaluated.ticket.visibility, to: input.visibility! }, now);
+  }
   for (const change of changes) {
     const out = await changeTicket(trx, deps.notices, ticket, change, actor, now, { message: input.message });
     if (!out.ok) return refuse('refused', out.reason);

@@ -312,6 +312,22 @@ describe.each(engines)('staff admin on $name', (engine) => {
     }
   });
 
+  it('makes a ticket private from the composer, recorded and mailed to nobody', async () => {
+    const { g, password } = await setup();
+    try {
+      const { b } = await signedIn(g, password);
+      const page = (await b.request('/admin/tickets/1')).text;
+      const before = await g.database.db.selectFrom('outbox').select('id').execute();
+      const res = await b.request('/admin/tickets/1/answer', { form: { _csrf: hidden(page, '_csrf'), version: hidden(page, 'version'), kind: 'note', visibility: 'private' } });
+      expect(res.res.status).toBe(303);
+      expect((await g.database.db.selectFrom('ticket').select('visibility').executeTakeFirstOrThrow()).visibility).toBe('private');
+      expect(await g.database.db.selectFrom('event').select(['field', 'from_value', 'to_value']).where('field', '=', 'visibility').execute()).toEqual([{ field: 'visibility', from_value: 'public', to_value: 'private' }]);
+      expect(await g.database.db.selectFrom('outbox').select('id').execute()).toHaveLength(before.length);
+    } finally {
+      await g.stop();
+    }
+  });
+
   it('speaks French to a browser that prefers it', async () => {
     const { g } = await setup();
     try {

@@ -1,7 +1,7 @@
 // Every word the staff admin shows, in English and French. Pages only arrange these strings; the
 // French catalogue must hold exactly the same keys (the compiler checks it). The vocabulary of
 // tickets (statuses, priorities…) is translated here for staff, in staff's words.
-import type { Priority, Resolution, Status, TicketType } from '../../db/schema.ts';
+import type { Priority, Resolution, Status, TicketType, Visibility } from '../../db/schema.ts';
 
 export type Lang = 'en' | 'fr';
 
@@ -45,6 +45,7 @@ const en = {
     activity: 'Last activity',
     organisation: 'Organisation',
     project: 'Project',
+    visibility: 'Visibility',
   },
   feedbackAwaited: 'feedback awaited',
   clientAnswered: 'client answered',
@@ -75,6 +76,7 @@ const en = {
   } satisfies Record<Status, string>,
   priority: { minor: 'Minor', major: 'Major', blocking: 'Blocking', critical: 'Critical' } satisfies Record<Priority, string>,
   type: { correction: 'Correction', evolution: 'Change request', assistance: 'Assistance', maintenance: 'Maintenance' } satisfies Record<TicketType, string>,
+  visibility: { public: 'Public (watchers hear of it)', private: 'Private (the reporter alone)' } satisfies Record<Visibility, string>,
   resolution: {
     open: 'Open', fixed: 'Fixed', reopened: 'Reopened', unable_to_reproduce: 'Unable to reproduce', unable_to_fix: 'Unable to fix',
     duplicate: 'Duplicate', not_a_bug: 'Not a bug', suspended: 'Suspended', wont_fix: "Won't fix",
@@ -123,6 +125,7 @@ const fr: Strings = {
     activity: 'Dernière activité',
     organisation: 'Organisation',
     project: 'Projet',
+    visibility: 'Visibilité',
   },
   feedbackAwaited: 'retour attendu',
   clientAnswered: 'le client a répondu',
@@ -153,6 +156,7 @@ const fr: Strings = {
   },
   priority: { minor: 'Mineur', major: 'Majeur', blocking: 'Bloquant', critical: 'Critique' },
   type: { correction: 'Correction', evolution: 'Évolution', assistance: 'Assistance technique', maintenance: 'Tâche de maintenance' },
+  visibility: { public: 'Public (les observateurs sont informés)', private: 'Privé (le demandeur seul)' },
   resolution: {
     open: 'Ouvert', fixed: 'Corrigé', reopened: 'Réouvert', unable_to_reproduce: 'Impossible à reproduire', unable_to_fix: 'Impossible à corriger',
     duplicate: 'Doublon', not_a_bug: 'Pas une anomalie', suspended: 'Suspendu', wont_fix: 'Ne sera pas corrigé',

@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { PRIORITIES, RESOLUTIONS, STATUSES, TYPES, type Database } from '../../../db/schema.ts';
+import { PRIORITIES, RESOLUTIONS, STATUSES, TYPES, VISIBILITIES, type Database } from '../../../db/schema.ts';
 import { clearDraft, draftOf, fillSavedReply, savedRepliesFor, saveDraft } from '../../../tickets/drafts.ts';
 import { changesSince, ticketForStaff, ticketVersion, type TicketForStaff } from '../../../tickets/ticket-page.ts';
 import { changeFields, inTransaction, replyToTicket, type FieldChanges, type StaffActor, type StaffVerbDeps } from '../../../tickets/staff-verbs.ts';
@@ -42,6 +42,7 @@ const answerForm = z.object({
   resolution: optional(RESOLUTIONS),
   priority: optional(PRIORITIES),
   type: optional(TYPES),
+  visibility: optional(VISIBILITIES),
   // '-' unassigns; empty leaves the assignee as it is.
   assignee: z.preprocess((v) => (v === '' ? undefined : v), z.union([z.literal('-'), z.email()]).optional()),
   duplicate_of: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().optional()),
@@ -122,6 +123,7 @@ ${select('status', t.col.status, STATUSES.map((s) => [s, t.status[s]]))}
 ${select('resolution', t.col.resolution, RESOLUTIONS.map((r) => [r, t.resolution[r]]))}
 ${select('priority', t.col.priority, PRIORITIES.map((r) => [r, t.priority[r]]))}
 ${select('type', t.col.type, TYPES.map((r) => [r, t.type[r]]))}
+${select('visibility', t.col.visibility, VISIBILITIES.map((v) => [v, t.visibility[v]]))}
 ${select('assignee', t.col.assignee, [['-', t.nobody], ...staff.map((s): [string, string] => [s.email, s.name])])}
 <div><label for="duplicate_of">${t.duplicateOf}</label><input id="duplicate_of" name="duplicate_of" type="text" inputmode="numeric" pattern="[0-9]*"></div>
 </div>
@@ -136,6 +138,7 @@ ${select('assignee', t.col.assignee, [['-', t.nobody], ...staff.map((s): [string
 <dt>${t.col.resolution}</dt><dd>${t.resolution[ticket.resolution]}</dd>
 <dt>${t.col.priority}</dt><dd>${t.priority[ticket.priority]}</dd>
 <dt>${t.col.type}</dt><dd>${t.type[ticket.type]}</dd>
+<dt>${t.col.visibility}</dt><dd>${t.visibility[ticket.visibility]}</dd>
 <dt>${t.col.assignee}</dt><dd>${ticket.assignee_name ?? t.nobody}</dd>
 <dt>${t.col.reporter}</dt><dd>${reporter}</dd>
 ${ticket.organisation_name ? html`<dt>${t.col.organisation}</dt><dd>${ticket.organisation_name}</dd>` : ''}
@@ -240,6 +243,7 @@ export function ticketPages(deps: TicketPageDeps) {
       ...(input.resolution && { resolution: input.resolution }),
       ...(input.priority && { priority: input.priority }),
       ...(input.type && { type: input.type }),
+      ...(input.visibility && { visibility: input.visibility }),
       ...(input.assignee !== undefined && { assignee: input.assignee === '-' ? null : input.assignee }),
       ...(input.duplicate_of !== undefined && { duplicateOf: input.duplicate_of }),
     };
