@@ -188,7 +188,7 @@ suite('staff admin in Chromium', () => {
     if (dashboard?.status() === 200) await page.screenshot({ path: path.join(SHOTS, 'admin-dashboard.png') });
   });
 
-  it('refuses a form posted without the session token, from the page itself', async () => {
+  it('refuses a form posted without the session token, from the page itself or from another site', async () => {
     const { page } = await watchedPage();
     const subject = 'Checkout button greyed out on Safari 18';
     const number = await numberOf(subject);
@@ -227,6 +227,19 @@ suite('staff admin in Chromium', () => {
     // Signing out without the token leaves the session open.
     const out = await page.evaluate(async () => (await fetch('/admin/logout', { method: 'POST', body: new URLSearchParams({}) })).status);
     expect(out).toBe(403);
+
+    // Another site's page, even holding a valid token, posts without the session: SameSite keeps the cookie home.
+    const token = await page.locator('input[name=_csrf]').first().inputValue();
+    const fields = Object.entries({ _csrf: token, version, message: 'forged from elsewhere', kind: 'reply' })
+      .map(([k, v]) => `<input type="hidden" name="${k}" value="${v}">`).join('');
+    const evil = `<form method="post" action="${base}/admin/tickets/${number}/answer">${fields}</form>`;
+    await page.goto(`data:text/html,${encodeURIComponent(evil)}`);
+    const [crossSite] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith(`/admin/tickets/${number}/answer`)),
+      page.evaluate(() => document.forms[0]!.submit()),
+    ]);
+    expect(crossSite.status()).toBe(303);
+    expect(crossSite.headers().location).toMatch(/^\/admin\/login/);
 
     expect(await g.database.db.selectFrom('entry').select('id').execute()).toEqual(before);
     expect((await g.database.db.selectFrom('ticket').select('status').where('number', '=', number).executeTakeFirstOrThrow()).status).toBe('new');
