@@ -63,6 +63,7 @@ describe.each(engines)('staff admin on $name', (engine) => {
       const gated = await b.request('/admin/tickets/1');
       expect(gated.res.status).toBe(303);
       expect(gated.res.headers.get('location')).toBe('/admin/login?next=%2Fadmin%2Ftickets%2F1');
+      expect((await b.request('/admin/tickets?queue=all&q=x')).res.headers.get('location')).toBe('/admin/login?next=%2Fadmin%2Ftickets%3Fqueue%3Dall%26q%3Dx');
 
       const login = await b.request('/admin/login');
       expect(login.res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);

@@ -49,7 +49,9 @@ export function requireSession(db: Kysely<Database>, now: () => Date): Middlewar
   return async (c, next) => {
     const session = await sessionOf(db, getCookie(c, SESSION_COOKIE), now());
     if (!session) {
-      const back = c.req.method === 'GET' ? `?next=${encodeURIComponent(c.req.path)}` : '';
+      // The whole address, query included: a link to a filtered list leads back to that list.
+      const url = new URL(c.req.url);
+      const back = c.req.method === 'GET' ? `?next=${encodeURIComponent(url.pathname + url.search)}` : '';
       return c.redirect(`/admin/login${back}`, 303);
     }
     c.set('session', session);
