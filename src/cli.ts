@@ -17,6 +17,8 @@ commands:
   staff           add <email> <name> [--admin] | list
   outbox          list [--failed] | retry <id>... | retry --all-failed  [--clear-bounce]
   inbound         list [--held | --quarantined] | release <id>
+  backup          <dir>: a consistent copy of the database (SQLite) and the data folder, while Guichet runs
+  restore         <dir> [--force]: put a backup in place (Guichet stopped), then migrate
 `;
 
 async function readStdin(): Promise<Buffer> {
@@ -96,7 +98,7 @@ function withoutConfigFlag(argv: string[]): string[] {
 
 export async function main(argv: string[], log: Log = consoleLog): Promise<number> {
   // Directory commands take their own flags; only --config is read here.
-  const directory = ['projects', 'organisations', 'staff', 'outbox', 'inbound'].includes(argv[0] ?? '');
+  const directory = ['projects', 'organisations', 'staff', 'outbox', 'inbound', 'backup', 'restore'].includes(argv[0] ?? '');
   const { values, positionals } = parseArgs({
     args: directory ? argv.slice(0, 1).concat(configFlag(argv)) : argv,
     options: {
@@ -188,6 +190,12 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
     case 'inbound': {
       const { inboundCommand } = await import('./commands/inbound.ts');
       return inboundCommand(config, withoutConfigFlag(argv.slice(1)), (s) => process.stdout.write(s));
+    }
+    case 'backup':
+    case 'restore': {
+      const { backupCommand, restoreCommand } = await import('./commands/backup.ts');
+      const run = command === 'backup' ? backupCommand : restoreCommand;
+      return run(config, withoutConfigFlag(argv.slice(1)), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     }
     case 'contacts': {
       const { contactsCommand } = await import('./commands/contacts.ts');
