@@ -155,7 +155,6 @@ export async function createGuichet(
           ),
         },
         accountNotices: notifier,
-        staffLinks: { queue: (trx, notice, at) => notifier.staffLink(trx, notice, at) },
       },
     },
   });

@@ -11,7 +11,6 @@ import type { Database } from '../../../db/schema.ts';
 import { checkedForm, type AdminEnv } from '../guard.ts';
 import { csrfField, flash, type Markup } from '../layout.ts';
 import { fill, idParam, setupPage, setupStrings, zodReason } from './setup-common.ts';
-import { inviteForm, invitedNote } from './staff-links.ts';
 
 const addForm = z.object({
   email: z.string().max(254),
@@ -71,8 +70,7 @@ ${csrfField(session.csrf)}
 <option value="admin"${draft.role === 'admin' ? html` selected` : ''}>${s.roles.admin}</option>
 </select>
 <button class="primary" type="submit">${s.addStaff}</button>
-</form>
-${inviteForm(c)}`;
+</form>`;
     // The page that shows a new password must not be kept by the browser or any proxy.
     if (note.password) c.header('Cache-Control', 'no-store');
     return c.html(setupPage(c, 'staff', s.staff, body), status);
@@ -82,9 +80,7 @@ ${inviteForm(c)}`;
   app.get('/', async (c) => {
     const saved = Number(c.req.query('saved'));
     const email = Number.isSafeInteger(saved) && saved > 0 ? await emailOf(saved) : null;
-    const invited = Number(c.req.query('invited'));
-    const invitee = Number.isSafeInteger(invited) && invited > 0 ? await emailOf(invited) : null;
-    return render(c, { ok: email ? fill(setupStrings(c).staffSaved, { email }) : invitee ? invitedNote(c, invitee) : undefined });
+    return render(c, { ok: email ? fill(setupStrings(c).staffSaved, { email }) : undefined });
   });
 
   app.post('/', async (c) => {
