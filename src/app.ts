@@ -155,6 +155,7 @@ export async function createGuichet(
           ),
         },
         accountNotices: notifier,
+        staffLinks: { queue: (trx, notice, at) => notifier.staffLink(trx, notice, at) },
       },
     },
   });

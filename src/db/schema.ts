@@ -288,6 +288,25 @@ export interface StaffTokenTable {
   revoked_at: Timestamp | null;
 }
 
+export interface StaffLinkTable {
+  id: Generated<number>;
+  staff_id: number;
+  /** An invitation (a new member chooses a password) or a password reset. */
+  kind: 'invite' | 'reset';
+  /** sha256 (hex) of the link's token, which is only ever in the mail. */
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  /** Set when the link was used, or when another link of the member made it void. */
+  used_at: Timestamp | null;
+}
+
+/** One request for a password reset link, for an address whether staff or not: the bound on them. */
+export interface ResetRequestTable {
+  email: string;
+  at: Timestamp;
+}
+
 export interface LoginFailureTable {
   email: string;
   at: Timestamp;
@@ -344,6 +363,8 @@ export interface Database {
   staff_session: StaffSessionTable;
   login_failure: LoginFailureTable;
   staff_token: StaffTokenTable;
+  staff_link: StaffLinkTable;
+  reset_request: ResetRequestTable;
 }
 
 export type Ticket = Selectable<TicketTable>;

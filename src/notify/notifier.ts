@@ -357,6 +357,22 @@ export function createNotifier(opts: NotifierOptions) {
       }, now);
     },
 
+    /**
+     * A staff member's invitation or password reset: to them alone, about no ticket. Not counted
+     * against a budget: an admin or the member asked for it, and the reset form bounds its requests.
+     */
+    async staffLink(trx: Trx, n: { kind: 'invite' | 'reset'; email: string; name: string; link: string; expiresAt: Date; lang: Language; invitedBy?: string }, now: Date) {
+      const person = { email: n.email, contactName: n.name || undefined, adminLink: n.link, expiresAt: n.expiresAt };
+      const event = n.kind === 'invite' ? 'staff-invite' : 'password-reset';
+      const rendered = n.kind === 'invite'
+        ? opts.renderer.render('staff-invite', n.lang, { ...person, invitedBy: n.invitedBy ?? '' })
+        : opts.renderer.render('password-reset', n.lang, person);
+      await queue(trx, {
+        ticketId: null, ticketNumber: null, event, recipient: n.email, subject: rendered.subject, html: rendered.html, text: rendered.text,
+        inReplyTo: null, references: [], replyTo: null, autoSubmitted: 'auto-generated', automatic: false,
+      }, now);
+    },
+
     /** A bounce returned these notifications: marks them; resolves with the recipients they were for. */
     returned: (trx: Trx, messageIds: string[], reason: string) => markReturned(trx, messageIds, reason),
   } satisfies TicketNotices & AccountNotices & Record<string, unknown>;

@@ -5,7 +5,8 @@
 //
 // Guarantees: every value is escaped for HTML; `{{{name}}}` (unescaped) is refused at start except
 // for message blocks, which the renderer itself turns into escaped paragraphs; a placeholder without
-// a value throws, so `{{x}}` can never reach a client; links are mailto only (clients never log in).
+// a value throws, so `{{x}}` can never reach a client; links are mailto only (clients never log in),
+// but for `adminLink`, the http(s) link to the admin that staff invitations and resets carry.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import mjml2html from 'mjml';
@@ -285,5 +286,7 @@ function checkMailto(key: string, value: unknown): void {
     }
   } else if (/mailto$/i.test(key) && !(typeof value === 'string' && /^mailto:[^\s"<>]+$/i.test(value))) {
     throw new Error(`${key} must be a mailto: URL`);
+  } else if (key === 'adminLink' && !(typeof value === 'string' && /^https?:\/\/[^\s"<>]+$/i.test(value))) {
+    throw new Error(`${key} must be an http(s) URL`);
   }
 }

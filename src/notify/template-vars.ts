@@ -45,6 +45,10 @@ export interface TemplateVars {
   };
   /** To a staff member whose mail to a ticket could not be carried out: why, so they can send it again. */
   'staff-mail-refused': TicketVars & { reason: string };
+  /** To a new staff member: a link to the admin to choose their password (adminLink, an https link, not a mailto). */
+  'staff-invite': { email: string; contactName?: string; adminLink: string; expiresAt: Date; invitedBy: string };
+  /** To a staff member who asked for it: a link to the admin to choose a new password. */
+  'password-reset': { email: string; contactName?: string; adminLink: string; expiresAt: Date };
   /** To staff, once the mail relay works again after an outage: when, why, how much mail waited. */
   'relay-outage': { since: Date; until: Date; lastError: string; queued: number };
 }

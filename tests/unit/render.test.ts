@@ -16,6 +16,8 @@ import { REPLY_MARKER } from '../../src/protocol/markers.ts';
 const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 const LANGS: Lang[] = ['en', 'fr'];
 const SUPPORT = 'support@acme.test';
+/** Staff's invitation and reset mail link to the admin, the only links that are not mailto. */
+const ADMIN = 'https://help.acme.test';
 
 const ticket = {
   number: 4217,
@@ -69,6 +71,14 @@ const VARS: { [T in TemplateName]: TemplateVars[T] } = {
     ...ticket,
     reason: '"Status: solved": no status "solved"',
   },
+  'staff-invite': {
+    email: 'new.agent@acme.test', contactName: 'Zoé <new>', adminLink: `${ADMIN}/admin/welcome?token=${'a'.repeat(43)}`,
+    expiresAt: new Date('2025-03-11T09:00:00Z'), invitedBy: 'Paul "boss" Durand',
+  },
+  'password-reset': {
+    email: 'agent@acme.test', contactName: 'Jo', adminLink: `${ADMIN}/admin/reset?token=${'b'.repeat(43)}`,
+    expiresAt: new Date('2025-03-04T10:00:00Z'),
+  },
   'relay-outage': {
     since: new Date('2025-03-04T21:00:00Z'), until: new Date('2025-03-05T01:30:00Z'),
     lastError: '535 5.7.8 <Authentication> credentials invalid', queued: 12,
@@ -102,7 +112,7 @@ describe.each(TEMPLATE_NAMES.flatMap((t) => LANGS.map((lang) => [t, lang] as con
     expect(text.startsWith(`${REPLY_MARKER}\n`)).toBe(true);
     expect(text).not.toMatch(/<(p|div|br|table)\b/);
     expect(text).not.toMatch(/\n{3,}/);
-    for (const href of hrefs(html)) expect(href).toMatch(/^mailto:/);
+    for (const href of hrefs(html)) expect(href).toMatch('adminLink' in VARS[template] ? /^https:\/\/help\.acme\.test\/admin\/(welcome|reset)\?token=\w{43}$/ : /^mailto:/);
   });
 
   it('carries the ticket summary box in both parts', () => {
@@ -207,6 +217,11 @@ describe('safety', () => {
     expect(() => renderer.render('ticket-resolved', 'en', vars)).toThrow(/confirmMailto must be a mailto/);
     const projects = [{ name: 'x', mailto: 'https://evil.test' }];
     expect(() => renderer.render('project-question', 'en', { originalSubject: 's', projects })).toThrow(/mailto/);
+  });
+
+  it('refuses a staff link that is not an http(s) URL to the admin', () => {
+    const vars = { ...VARS['password-reset'], adminLink: 'javascript:alert(1)' };
+    expect(() => renderer.render('password-reset', 'en', vars)).toThrow(/adminLink must be an http\(s\) URL/);
   });
 
   it('refuses an unknown stored value instead of showing a code', () => {

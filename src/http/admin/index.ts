@@ -17,6 +17,7 @@ import { savedRepliesPage } from './pages/saved-replies.ts';
 import { ticketListPages } from './pages/ticket-list.ts';
 import { ticketPages } from './pages/tickets.ts';
 import { setupPages } from './pages/setup.ts';
+import { forgotLink, invitePages, staffLinkPages } from './pages/staff-links.ts';
 import type { MailboxSummary, SetupLive } from './pages/setup-mailboxes.ts';
 import { tokenPages } from './pages/tokens.ts';
 import { accountPages } from './pages/accounts.ts';
@@ -53,6 +54,8 @@ export function createAdmin(deps: AdminDeps) {
   const app = new Hono<AdminEnv>();
   app.use('*', adminHeaders());
   app.use('*', language(deps.defaultLanguage));
+  // Invitations and password resets mail links, so they exist only where the outbox is reached.
+  const links = deps.ports?.staffLinks ? { db: deps.db, mail: deps.ports.staffLinks, publicUrl: deps.publicUrl, now, secure } : null;
 
   app.get('/assets/admin.css', (c) => c.body(ADMIN_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }));
   app.get('/assets/admin.js', (c) => c.body(ADMIN_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' }));
@@ -60,7 +63,7 @@ export function createAdmin(deps: AdminDeps) {
   app.get('/login', (c) => {
     const csrf = randomBytes(24).toString('base64url');
     setCookie(c, LOGIN_CSRF_COOKIE, csrf, { httpOnly: true, sameSite: 'Strict', secure, path: '/admin/login' });
-    return c.html(loginPage({ t: c.get('t'), lang: c.get('lang'), csrf, next: safeNext(c.req.query('next')) }));
+    return c.html(loginPage({ t: c.get('t'), lang: c.get('lang'), csrf, next: safeNext(c.req.query('next')), forgot: links ? forgotLink(c.get('lang')) : undefined }));
   });
 
   app.post('/login', async (c) => {
@@ -72,7 +75,7 @@ export function createAdmin(deps: AdminDeps) {
     const again = (status: 401 | 403 | 429, error: string) => {
       const csrf = randomBytes(24).toString('base64url');
       setCookie(c, LOGIN_CSRF_COOKIE, csrf, { httpOnly: true, sameSite: 'Strict', secure, path: '/admin/login' });
-      return c.html(loginPage({ t, lang: c.get('lang'), csrf, next, email, error }), status);
+      return c.html(loginPage({ t, lang: c.get('lang'), csrf, next, email, error, forgot: links ? forgotLink(c.get('lang')) : undefined }), status);
     };
     const expected = getCookie(c, LOGIN_CSRF_COOKIE);
     if (!expected || !sameSecret(typeof form._csrf === 'string' ? form._csrf : undefined, expected)) return again(403, t.formExpired);
@@ -85,6 +88,8 @@ export function createAdmin(deps: AdminDeps) {
     setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', secure, path: '/admin', maxAge: SESSION_HOURS * 3600 });
     return c.redirect(next, 303);
   });
+
+  if (links) app.route('/', staffLinkPages(links));
 
   app.use('*', requireSession(deps.db, now));
 
@@ -109,6 +114,8 @@ export function createAdmin(deps: AdminDeps) {
     app.route('/outbox', outboxPages(mail));
     if (deps.demo) app.route('/write', conductorPage({ inbound: deps.ports.inbound, supportAddress: deps.demo.supportAddress, now }));
   }
+  // Admins only, like the rest of setup (the invitation form is on the setup staff page).
+  if (links) app.route('/setup/staff/invite', invitePages(links));
   app.route('/setup', setupPages({ db: deps.db, now, mailboxes: deps.mailboxes, live: deps.health }));
   return app;
 }

@@ -2,6 +2,7 @@
 // import: declared here, implemented by the composition root (src/app.ts) with mail/ and notify/.
 // An admin built without them (an HTTP app that only serves health) has no mail pages.
 import type { AccountNotices } from '../../accounts/notices.ts';
+import type { Language, Trx } from '../../db/schema.ts';
 
 /** Where a message went when it was run through the intake again. */
 export interface ReplayResult {
@@ -47,9 +48,29 @@ export interface OutboxPort {
   retry(id: number): Promise<boolean>;
 }
 
+/** A link that lets a staff member choose a password: an invitation or a password reset. */
+export interface StaffLinkNotice {
+  kind: 'invite' | 'reset';
+  email: string;
+  name: string;
+  /** Built from the config's publicUrl, never from a request. */
+  link: string;
+  expiresAt: Date;
+  lang: Language;
+  /** The admin who sent an invitation. */
+  invitedBy?: string;
+}
+
+export interface StaffLinkMail {
+  /** Queues the mail in the caller's transaction, so a link exists if and only if its mail does. */
+  queue(trx: Trx, notice: StaffLinkNotice, now: Date): Promise<void>;
+}
+
 export interface AdminPorts {
   inbound: InboundPort;
   outbox: OutboxPort;
   /** What refusing a contact tells them (notify/ implements it). */
   accountNotices: AccountNotices;
+  /** Invitations and password resets; without it the admin offers neither. */
+  staffLinks?: StaffLinkMail;
 }

@@ -4,7 +4,7 @@ import { html } from 'hono/html';
 import { flash, page, type Markup } from '../layout.ts';
 import type { Lang, Strings } from '../i18n.ts';
 
-export function loginPage(p: { t: Strings; lang: Lang; csrf: string; next: string; email?: string; error?: string }): Markup {
+export function loginPage(p: { t: Strings; lang: Lang; csrf: string; next: string; email?: string; error?: string; forgot?: Markup }): Markup {
   const { t } = p;
   return page({ t, lang: p.lang, title: t.signIn, session: null }, html`<div class="login card">
 <h1>${t.signIn}</h1>
@@ -18,5 +18,6 @@ ${p.error ? flash('error', p.error) : ''}
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button class="primary" type="submit">${t.signIn}</button>
 </form>
+${p.forgot ?? ''}
 </div>`);
 }

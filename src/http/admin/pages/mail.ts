@@ -13,6 +13,7 @@ import { checkedForm, type AdminEnv } from '../guard.ts';
 import { fill, type Lang } from '../i18n.ts';
 import { csrfField, flash, page, type Markup } from '../layout.ts';
 import type { AdminPorts } from '../ports.ts';
+import { redactStaffLinks } from './staff-links.ts';
 import { firstLines, formatDate, idParam, mailCounts, readRaw, storedMail } from './stored-mail.ts';
 
 interface MailPageDeps {
@@ -402,7 +403,7 @@ ${note}
 <div class="grid2">
 <section>
 ${row.state === 'failed' ? html`<form method="post" action="/admin/outbox/${row.id}/retry" class="card mail action">${csrfField(c.get('session').csrf)}<button class="primary" type="submit">${s.retry}</button></form>` : ''}
-<div class="card mail"><h2>${s.textPart}</h2><pre class="mailtext">${row.text}</pre></div>
+<div class="card mail"><h2>${s.textPart}</h2><pre class="mailtext">${redactStaffLinks(row.text)}</pre></div>
 <div class="card mail"><h2>${s.htmlPart}</h2>
 <iframe class="preview" sandbox="" referrerpolicy="no-referrer" src="/admin/outbox/${row.id}/html" title="${s.htmlPart}"></iframe></div>
 </section>
@@ -437,7 +438,7 @@ ${row.server_response ? html`<dt>${s.serverResponse}</dt><dd class="reason">${ro
     const id = idParam(c.req.param('id'));
     const row = id === null ? undefined : await db.selectFrom('outbox').select('html').where('id', '=', id).executeTakeFirst();
     if (!row) return c.text(c.get('t').notFound, 404);
-    return c.body(row.html, 200, {
+    return c.body(redactStaffLinks(row.html), 200, {
       'content-type': 'text/html; charset=utf-8',
       'content-security-policy': PREVIEW_CSP,
       'x-frame-options': 'SAMEORIGIN',

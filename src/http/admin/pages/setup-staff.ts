@@ -11,6 +11,7 @@ import type { Database } from '../../../db/schema.ts';
 import { checkedForm, type AdminEnv } from '../guard.ts';
 import { csrfField, flash, type Markup } from '../layout.ts';
 import { fill, idParam, setupPage, setupStrings, zodReason } from './setup-common.ts';
+import { inviteForm, invitedNote } from './staff-links.ts';
 
 const addForm = z.object({
   email: z.string().max(254),
@@ -70,7 +71,8 @@ ${csrfField(session.csrf)}
 <option value="admin"${draft.role === 'admin' ? html` selected` : ''}>${s.roles.admin}</option>
 </select>
 <button class="primary" type="submit">${s.addStaff}</button>
-</form>`;
+</form>
+${inviteForm(c)}`;
     // The page that shows a new password must not be kept by the browser or any proxy.
     if (note.password) c.header('Cache-Control', 'no-store');
     return c.html(setupPage(c, 'staff', s.staff, body), status);
@@ -80,7 +82,9 @@ ${csrfField(session.csrf)}
   app.get('/', async (c) => {
     const saved = Number(c.req.query('saved'));
     const email = Number.isSafeInteger(saved) && saved > 0 ? await emailOf(saved) : null;
-    return render(c, { ok: email ? fill(setupStrings(c).staffSaved, { email }) : undefined });
+    const invited = Number(c.req.query('invited'));
+    const invitee = Number.isSafeInteger(invited) && invited > 0 ? await emailOf(invited) : null;
+    return render(c, { ok: email ? fill(setupStrings(c).staffSaved, { email }) : invitee ? invitedNote(c, invitee) : undefined });
   });
 
   app.post('/', async (c) => {
