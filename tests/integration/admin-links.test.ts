@@ -165,12 +165,16 @@ describe.each(engines)('staff links on $name', (engine) => {
       const expired = await b.request(`/admin/welcome?token=${token}`);
       expect(expired.res.status).toBe(410);
       expect(expired.text).toContain('This link has expired.');
-      expect(expired.text).toContain('Ask an admin to invite you again.');
+      expect(expired.text).toContain('href="/admin/forgot"');
       expect((await b.request('/admin/welcome', { form: { token, password: 'a long new password', confirm: 'a long new password' } })).res.status).toBe(410);
       // A token of the wrong kind, or made up, opens nothing.
       expect((await b.request(`/admin/reset?token=${token}`)).res.status).toBe(410);
       expect((await b.request(`/admin/welcome?token=${'A'.repeat(43)}`)).res.status).toBe(410);
       expect((await b.request('/admin/welcome?token=%3Cscript%3E')).text).not.toContain('<script>');
+      // An invited member whose link expired asks for a reset link like anyone: their account exists.
+      await forgot(g, 'late@help.example.test');
+      const reset = tokenIn((await db.selectFrom('outbox').select('text').where('event', '=', 'password-reset').executeTakeFirstOrThrow()).text, 'reset');
+      expect((await choose(browser(g), 'reset', reset, 'finally my password')).res.status).toBe(303);
     } finally {
       await g.stop();
     }

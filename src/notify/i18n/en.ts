@@ -235,7 +235,7 @@ export const en = {
       heading: 'Welcome to the {{productName}} staff',
       intro: '{{invitedBy}} invited you ({{email}}) to answer support requests in the {{productName}} admin. Choose your password to sign in:',
       button: 'Choose my password',
-      expires: 'This link works once, until {{expiresAt}}. After that, ask an admin to invite you again.',
+      expires: 'This link works once, until {{expiresAt}}. After that, ask for a new one with “Forgot your password?” on the sign-in page.',
       signoff: '{{productName}}',
       why: 'You receive this email because an admin of {{productName}} invited {{email}} to its staff.',
       how: 'If you did not expect it, ignore it: nothing happens without the link.',

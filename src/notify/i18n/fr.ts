@@ -210,7 +210,7 @@ export const fr = {
       heading: 'Bienvenue dans l’équipe {{productName}}',
       intro: '{{invitedBy}} vous a invité ({{email}}) à répondre aux demandes de support dans l’administration de {{productName}}. Choisissez votre mot de passe pour vous connecter :',
       button: 'Choisir mon mot de passe',
-      expires: 'Ce lien sert une fois, jusqu’au {{expiresAt}}. Ensuite, demandez à un administrateur de vous inviter à nouveau.',
+      expires: 'Ce lien sert une fois, jusqu’au {{expiresAt}}. Ensuite, demandez-en un nouveau avec « Mot de passe oublié ? » sur la page de connexion.',
       signoff: '{{productName}}',
       why: 'Vous recevez cet e-mail parce qu’un administrateur de {{productName}} a invité {{email}} dans son équipe.',
       how: 'Si vous ne l’attendiez pas, ignorez-le : rien ne se passe sans le lien.',

@@ -74,7 +74,6 @@ const en = {
   linkInvalid: 'This link is not valid, or it was already used.',
   linkExpired: 'This link has expired.',
   askReset: 'Ask for a new link',
-  askInvite: 'Ask an admin to invite you again.',
   inviteTitle: 'Invite a staff member',
   inviteHint: 'They receive a mail with a link to choose their own password, valid {days} days; no password is shown here.',
   name: 'Name',
@@ -111,7 +110,6 @@ const fr: LinkStrings = {
   linkInvalid: 'Ce lien n’est pas valide, ou il a déjà servi.',
   linkExpired: 'Ce lien a expiré.',
   askReset: 'Demander un nouveau lien',
-  askInvite: 'Demandez à un administrateur de vous inviter à nouveau.',
   inviteTitle: 'Inviter un membre de l’équipe',
   inviteHint: 'Il reçoit un e-mail avec un lien pour choisir lui-même son mot de passe, valable {days}\u00a0jours\u00a0; aucun mot de passe n’est affiché ici.',
   name: 'Nom',
@@ -277,12 +275,12 @@ ${flash('ok', fill(s.forgotSent, { minutes: RESET_MINUTES }))}
 <p><a href="/admin/login">${s.backToLogin}</a></p>`));
   });
 
-  function refusedPage(c: Context<AdminEnv>, kind: Kind, state: 'expired' | 'invalid') {
+  // An invited member whose link expired asks for a reset link like anyone: their account exists.
+  function refusedPage(c: Context<AdminEnv>, state: 'expired' | 'invalid') {
     const s = stringsOf(c);
-    const next = kind === 'reset' ? html`<p><a href="/admin/forgot">${s.askReset}</a></p>` : html`<p>${s.askInvite}</p>`;
     return c.html(shell(c, s.linkTitle, html`<h1>${s.linkTitle}</h1>
 ${flash('error', state === 'expired' ? s.linkExpired : s.linkInvalid)}
-${next}
+<p><a href="/admin/forgot">${s.askReset}</a></p>
 <p><a href="/admin/login">${s.backToLogin}</a></p>`), 410);
   }
 
@@ -313,7 +311,7 @@ ${error ? flash('error', error) : ''}
     app.get(path, async (c) => {
       const token = c.req.query('token') ?? '';
       const found = await findLink(deps.db, token, kind, deps.now());
-      if (found.state !== 'ok') return refusedPage(c, kind, found.state);
+      if (found.state !== 'ok') return refusedPage(c, found.state);
       return c.html(passwordPage(c, kind, token, found.staff));
     });
 
@@ -323,13 +321,13 @@ ${error ? flash('error', error) : ''}
       const parsed = passwordForm.safeParse(form);
       const token = parsed.success ? parsed.data.token : '';
       const found = await findLink(deps.db, token, kind, deps.now());
-      if (found.state !== 'ok') return refusedPage(c, kind, found.state);
+      if (found.state !== 'ok') return refusedPage(c, found.state);
       if (!formTokenOk(c, form._csrf)) return c.html(passwordPage(c, kind, token, found.staff, s.formExpired), 403);
       const { password, confirm } = parsed.data!;
       if (password.length < MIN_PASSWORD) return c.html(passwordPage(c, kind, token, found.staff, fill(s.tooShort, { min: MIN_PASSWORD })), 422);
       if (password !== confirm) return c.html(passwordPage(c, kind, token, found.staff, s.mismatch), 422);
       const used = await useLink(deps.db, token, kind, await hash(password), deps.now());
-      if (!used) return refusedPage(c, kind, 'invalid');
+      if (!used) return refusedPage(c, 'invalid');
       const session = await openSession(deps.db, used.id, deps.now());
       deleteCookie(c, FORM_COOKIE, { path: PATHS[kind] });
       setCookie(c, SESSION_COOKIE, session, { httpOnly: true, sameSite: 'Lax', secure: deps.secure, path: '/admin', maxAge: SESSION_HOURS * 3600 });
