@@ -102,6 +102,8 @@ export interface FieldChanges extends Evaluation {
   status?: Status;
   /** Who hears of the ticket besides its reporter: staff's decision, recorded, mailed to nobody. */
   visibility?: Visibility;
+  /** The ticket's products, ids of its project's products: the whole set, replacing the one it has. */
+  products?: number[];
   /** Shown to the client in the notice the change sends. */
   message?: string;
 }
@@ -128,9 +130,19 @@ export async function changeFields(
   if (input.duplicateOf !== undefined) changes.push({ kind: 'duplicate', of: input.duplicateOf });
   if (input.resolution && input.resolution !== 'duplicate') changes.push({ kind: 'resolve', resolution: input.resolution });
   if (input.status) changes.push({ kind: 'status', to: input.status });
+  const products = input.products === undefined ? null : await productChange(trx, ticket, input.products);
+  if (products && !products.ok) return products;
   const evaluated = await evaluate(trx, actor, ticket, input, now);
   const seen = input.visibility !== undefined && input.visibility !== evaluated.ticket.visibility;
-  if (!changes.length && !evaluated.changed && !seen) return refuse('invalid', 'nothing to change');
+  if (!changes.length && !evaluated.changed && !seen && !products?.change) return refuse('invalid', 'nothing to change');
+  if (products?.change) {
+    await trx.deleteFrom('ticket_product').where('ticket_id', '=', ticket.id).execute();
+    if (products.change.to.length) {
+      await trx.insertInto('ticket_product').values(products.change.to.map((p) => ({ ticket_id: ticket.id, product_id: p.id }))).execute();
+    }
+    const names = (list: Array<{ name: string }>) => list.map((p) => p.name).join(', ');
+    await recordEvent(trx, { ticketId: ticket.id, actor: actor.id, kind: 'changed', field: 'products', from: names(products.change.from), to: names(products.change.to) }, now);
+  }
   ticket = evaluated.ticket;
   if (seen) {
     ticket = await trx.updateTable('ticket').set({ visibility: input.visibility! }).where('id', '=', ticket.id).returningAll().executeTakeFirstOrThrow();
@@ -142,6 +154,19 @@ export async function changeFields(
     ticket = out.ticket;
   }
   return { ok: true, ticket };
+}
+
+/** The products asked for, checked against the ticket's project; `change` null when the set is the same. */
+async function productChange(trx: Trx, ticket: Ticket, ids: number[]): Promise<VerbResult<{ change: { from: Array<{ id: number; name: string }>; to: Array<{ id: number; name: string }> } | null }>> {
+  const wanted = [...new Set(ids)];
+  const offered = ticket.project_id === null ? [] : await trx.selectFrom('product').select(['id', 'name']).where('project_id', '=', ticket.project_id).orderBy('name').execute();
+  const unknown = wanted.filter((id) => !offered.some((p) => p.id === id));
+  if (unknown.length) return refuse('invalid', `product ${unknown.join(', ')} is not one of this ticket's project`);
+  const current = await trx.selectFrom('ticket_product').select('product_id').where('ticket_id', '=', ticket.id).execute();
+  const from = offered.filter((p) => current.some((c) => c.product_id === p.id));
+  const to = offered.filter((p) => wanted.includes(p.id));
+  const same = from.length === to.length && from.every((p) => to.includes(p));
+  return { ok: true, change: same ? null : { from, to } };
 }
 
 /** Sets the seed's evaluation (urgency, impact, cost estimate) alone: internal to staff, mails nothing. */

@@ -80,8 +80,19 @@ export async function ticketForStaff(db: Kysely<Database>, number: number) {
         .limit(10)
         .execute();
   const unverified = new Map(flags.map((f) => [f.from_value, f.to_value]));
+  // The project's products, with those the ticket carries: what the composer offers.
+  const products = ticket.project_id === null
+    ? []
+    : await db
+        .selectFrom('product')
+        .leftJoin('ticket_product', (j) => j.onRef('ticket_product.product_id', '=', 'product.id').on('ticket_product.ticket_id', '=', ticket.id))
+        .select(['product.id', 'product.name', 'ticket_product.ticket_id as chosen'])
+        .where('product.project_id', '=', ticket.project_id)
+        .orderBy('product.name')
+        .execute();
   return {
     ticket,
+    products: products.map((p) => ({ id: p.id, name: p.name, chosen: p.chosen !== null })),
     others,
     merged: merged.map((m) => ({ ...m, entries: mergedEntries.filter((e) => e.ticket_id === m.id) })),
     version: await ticketVersion(db, ticket.id),

@@ -329,6 +329,35 @@ describe.each(engines)('staff admin on $name', (engine) => {
     }
   });
 
+  it("sets a ticket's products from its project's, and a plain reply leaves them as they are", async () => {
+    const { g, password } = await setup();
+    try {
+      const db = g.database.db;
+      const at = new Date().toISOString();
+      const { id: project } = await db.insertInto('project').values({ key: 'SHOP', name: 'Shop', default_type: 'assistance', created_at: at }).returning('id').executeTakeFirstOrThrow();
+      const [cart, pay] = await db.insertInto('product').values([{ project_id: project, name: 'Cart' }, { project_id: project, name: 'Payments' }]).returning('id').execute();
+      await db.updateTable('ticket').set({ project_id: project }).execute();
+      const { b } = await signedIn(g, password);
+      let page = (await b.request('/admin/tickets/1')).text;
+      expect(page).toContain('<select id="products" name="products" multiple');
+      const form = (extra: Array<[string, string]>) => new URLSearchParams([['_csrf', hidden(page, '_csrf')], ['version', hidden(page, 'version')], ['kind', 'note'], ['products_shown', '1'], ['products_was', hidden(page, 'products_was')], ...extra]);
+      const post = (body: URLSearchParams) => g.http.request('/admin/tickets/1/answer', { method: 'POST', headers: { cookie: [...b.jar].map(([k, v]) => `${k}=${v ?? ''}`).join('; '), 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+      expect((await post(form([['products', String(cart!.id)], ['products', String(pay!.id)]]))).status).toBe(303);
+      const chosen = async () => (await db.selectFrom('ticket_product').select('product_id').orderBy('product_id').execute()).map((r) => r.product_id);
+      expect(await chosen()).toEqual([cart!.id, pay!.id]);
+      expect(await db.selectFrom('event').select(['from_value', 'to_value']).where('field', '=', 'products').execute()).toEqual([{ from_value: '', to_value: 'Cart, Payments' }]);
+      // A note with the products control sent as it was shown changes no product and is not refused.
+      page = (await b.request('/admin/tickets/1')).text;
+      expect((await post(form([['message', 'Checked.'], ['products', String(cart!.id)], ['products', String(pay!.id)]]))).status).toBe(303);
+      expect(await chosen()).toEqual([cart!.id, pay!.id]);
+      // Another project's product is refused.
+      page = (await b.request('/admin/tickets/1')).text;
+      expect((await post(form([['products', '999']]))).status).toBe(422);
+    } finally {
+      await g.stop();
+    }
+  });
+
   it('speaks French to a browser that prefers it', async () => {
     const { g } = await setup();
     try {

@@ -34,6 +34,13 @@ const formatDate = (iso: string, lang: string) =>
 const optional = <T extends readonly [string, ...string[]]>(values: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), z.enum(values).optional());
 
+/** Whether a comma-separated list of ids names the same set as `ids`. */
+const sameIds = (was: string, ids: number[]) => {
+  const before = was.split(',').filter(Boolean).map(Number).sort((a, b) => a - b);
+  const after = [...new Set(ids)].sort((a, b) => a - b);
+  return before.length === after.length && before.every((v, i) => v === after[i]);
+};
+
 const answerForm = z.object({
   version: z.coerce.number().int().min(0),
   message: z.string().max(100_000).default(''),
@@ -43,6 +50,10 @@ const answerForm = z.object({
   priority: optional(PRIORITIES),
   type: optional(TYPES),
   visibility: optional(VISIBILITIES),
+  // The products control is sent whole when the project has products: its absence changes nothing.
+  products_shown: z.literal('1').optional(),
+  products_was: z.string().max(2000).default(''),
+  products: z.preprocess((v) => ([] as unknown[]).concat(v ?? []), z.array(z.coerce.number().int().positive()).max(100)),
   // '-' unassigns; empty leaves the assignee as it is.
   assignee: z.preprocess((v) => (v === '' ? undefined : v), z.union([z.literal('-'), z.email()]).optional()),
   duplicate_of: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().optional()),
@@ -124,6 +135,7 @@ ${select('resolution', t.col.resolution, RESOLUTIONS.map((r) => [r, t.resolution
 ${select('priority', t.col.priority, PRIORITIES.map((r) => [r, t.priority[r]]))}
 ${select('type', t.col.type, TYPES.map((r) => [r, t.type[r]]))}
 ${select('visibility', t.col.visibility, VISIBILITIES.map((v) => [v, t.visibility[v]]))}
+${view.products.length ? html`<div><label for="products">${t.col.products}</label><input type="hidden" name="products_shown" value="1"><input type="hidden" name="products_was" value="${view.products.filter((p) => p.chosen).map((p) => p.id).join(',')}"><select id="products" name="products" multiple size="${Math.min(4, view.products.length)}">${view.products.map((p) => html`<option value="${p.id}"${p.chosen ? html` selected` : ''}>${p.name}</option>`)}</select></div>` : ''}
 ${select('assignee', t.col.assignee, [['-', t.nobody], ...staff.map((s): [string, string] => [s.email, s.name])])}
 <div><label for="duplicate_of">${t.duplicateOf}</label><input id="duplicate_of" name="duplicate_of" type="text" inputmode="numeric" pattern="[0-9]*"></div>
 </div>
@@ -244,6 +256,7 @@ export function ticketPages(deps: TicketPageDeps) {
       ...(input.priority && { priority: input.priority }),
       ...(input.type && { type: input.type }),
       ...(input.visibility && { visibility: input.visibility }),
+      ...(input.products_shown && !sameIds(input.products_was, input.products) && { products: input.products }),
       ...(input.assignee !== undefined && { assignee: input.assignee === '-' ? null : input.assignee }),
       ...(input.duplicate_of !== undefined && { duplicateOf: input.duplicate_of }),
     };
