@@ -78,7 +78,7 @@ export function createHttpApp(deps: HttpDeps) {
 
   app.use('/api/v1/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: `the body is over ${MAX_BODY_BYTES} bytes` }, 413) }));
   app.use('/admin/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.text('Request body too large.', 413) }));
-  app.route('/api/v1', createApi(deps));
+  app.route('/api/v1', createApi({ ...deps, ports: deps.admin.ports }));
   app.route('/admin', createAdmin({ db: deps.db, verbs: deps.verbs, ...deps.admin, health: deps.health }));
   app.get('/', (c) => c.redirect('/admin/tickets', 303));
 

@@ -2,10 +2,10 @@
 // (next) the admin pages, so both show the same thing. Reads only.
 import type { Kysely } from 'kysely';
 import type { Database, Status } from '../db/schema.ts';
+import { scopeTickets, type Scope } from './rights.ts';
 
-export async function listTickets(db: Kysely<Database>, q: { page: number; perPage: number; status?: Status }) {
-  const rows = db
-    .selectFrom('ticket')
+export async function listTickets(db: Kysely<Database>, q: { page: number; perPage: number; status?: Status; scope?: Scope }) {
+  const rows = scopeTickets(db.selectFrom('ticket'), q.scope ?? 'all')
     .leftJoin('contact', 'contact.id', 'ticket.reporter_id')
     .select([
       'ticket.number', 'ticket.summary', 'ticket.type', 'ticket.priority', 'ticket.status',
@@ -16,8 +16,7 @@ export async function listTickets(db: Kysely<Database>, q: { page: number; perPa
     .orderBy('ticket.number', 'desc')
     .limit(q.perPage)
     .offset((q.page - 1) * q.perPage);
-  const total = db
-    .selectFrom('ticket')
+  const total = scopeTickets(db.selectFrom('ticket'), q.scope ?? 'all')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .$if(q.status !== undefined, (qb) => qb.where('status', '=', q.status!));
   const [tickets, count] = await Promise.all([rows.execute(), total.executeTakeFirstOrThrow()]);

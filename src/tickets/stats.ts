@@ -4,6 +4,7 @@
 // text on both engines, so their first ten characters are the day) and folded into weeks here.
 import { sql, type Kysely } from 'kysely';
 import type { Database, Status } from '../db/schema.ts';
+import { scopeTickets, type Scope } from './rights.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -40,27 +41,27 @@ export interface Dashboard {
   resolutionHours: Array<number | null>;
 }
 
-export async function dashboard(db: Kysely<Database>, now: Date, weekCount = 12): Promise<Dashboard> {
+/** The numbers of the tickets `scope` sees (rights.ts): an agent's dashboard is that of their projects. */
+export async function dashboard(db: Kysely<Database>, now: Date, weekCount = 12, scope: Scope = 'all'): Promise<Dashboard> {
+  const tickets = () => scopeTickets(db.selectFrom('ticket'), scope);
   const weeks = lastWeeks(now, weekCount);
   const since = `${weeks[0]}T00:00:00.000Z`;
   const perDay = async (column: 'created_at' | 'closed_at') => {
     const day = sql<string>`substr(${sql.ref(column)}, 1, 10)`;
-    const rows = await db.selectFrom('ticket').select([day.as('day'), (eb) => eb.fn.countAll<number>().as('n')]).where(column, '>=', since).groupBy(day).execute();
+    const rows = await tickets().select([day.as('day'), (eb) => eb.fn.countAll<number>().as('n')]).where(column, '>=', since).groupBy(day).execute();
     const counts = new Map<string, number>();
     for (const r of rows) counts.set(weekOf(r.day), (counts.get(weekOf(r.day)) ?? 0) + Number(r.n));
     return weeks.map((w) => counts.get(w) ?? 0);
   };
-  const byStatus = await db.selectFrom('ticket').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('status', '!=', 'closed').groupBy('status').execute();
-  const byProject = await db
-    .selectFrom('ticket')
+  const byStatus = await tickets().select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('status', '!=', 'closed').groupBy('status').execute();
+  const byProject = await tickets()
     .leftJoin('project', 'project.id', 'ticket.project_id')
     .select(['project.name as project', (eb) => eb.fn.countAll<number>().as('n')])
     .where('ticket.status', '!=', 'closed')
     .groupBy('project.name')
     .orderBy('n', 'desc')
     .execute();
-  const waiting = await db
-    .selectFrom('ticket')
+  const waiting = await tickets()
     .select(['status', 'awaiting', (eb) => eb.fn.countAll<number>().as('n')])
     .where('status', '!=', 'closed')
     .groupBy(['status', 'awaiting'])
@@ -72,14 +73,13 @@ export async function dashboard(db: Kysely<Database>, now: Date, weekCount = 12)
   }
 
   // First staff answer: the first public reply's event after the ticket was opened.
-  const responses = await db
-    .selectFrom('ticket')
+  const responses = await tickets()
     .leftJoin('event', (j) => j.onRef('event.ticket_id', '=', 'ticket.id').on('event.kind', '=', 'replied'))
     .select(['ticket.created_at', (eb) => eb.fn.min('event.created_at').as('first')])
     .where('ticket.created_at', '>=', since)
     .groupBy(['ticket.id', 'ticket.created_at'])
     .execute();
-  const resolved = await db.selectFrom('ticket').select(['created_at', 'resolved_at']).where('resolved_at', '>=', since).execute();
+  const resolved = await tickets().select(['created_at', 'resolved_at']).where('resolved_at', '>=', since).execute();
   const hoursBy = (pairs: Array<{ week: string; hours: number }>) =>
     weeks.map((w) => median(pairs.filter((p) => p.week === w).map((p) => p.hours)));
   return {

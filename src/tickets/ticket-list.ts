@@ -19,6 +19,7 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { Awaiting, Database, Priority, Resolution, Status, TicketType, Timestamp } from '../db/schema.ts';
 import { PRIORITIES } from '../db/schema.ts';
+import { scopeContacts, scopeMail, scopeTickets, type Scope } from './rights.ts';
 
 export const QUEUES = ['mine', 'unassigned', 'awaiting-staff', 'awaiting-client', 'open', 'all'] as const;
 export type Queue = (typeof QUEUES)[number];
@@ -43,6 +44,8 @@ export interface TicketListQuery {
   queue: Queue;
   /** The acting staff member: whose tickets `mine` lists. */
   staffId: number | null;
+  /** What the acting staff member may see (rights.ts); every ticket when absent. */
+  scope?: Scope;
   filters?: TicketListFilters;
   search?: string;
   /** `activity` (last activity, the default), `number` or `priority`; ties broken by activity, then number. */
@@ -222,6 +225,7 @@ export function ticketQueueQuery(db: Kysely<Database>, q: TicketListQuery) {
   else if (f.awaiting !== undefined) query = query.where('ticket.awaiting', '=', f.awaiting);
 
   for (const word of searchWords(q.search)) query = query.where(matching(engine, word));
+  query = scopeTickets(query, q.scope ?? 'all');
 
   if (after) {
     // A row-value comparison both engines turn into one index range.
@@ -285,21 +289,25 @@ export type QueueCounts = Record<Queue, number> & {
 
 /**
  * Every queue's count in one statement. Each reads a partial index of open or awaiting tickets
- * (small whatever the history) or the trigger-kept total; none reads the ticket table.
+ * (small whatever the history) or the trigger-kept total; none reads the ticket table. An agent kept
+ * to some projects (`scope`) gets the counts of what they may see: "all" is then counted, not read
+ * from the total.
  */
-export async function queueCounts(db: Kysely<Database>, staffId: number | null): Promise<QueueCounts> {
+export async function queueCounts(db: Kysely<Database>, staffId: number | null, scope: Scope = 'all'): Promise<QueueCounts> {
   const row = await db
     .selectNoFrom((eb) => {
-      const tickets = (where: Expression<SqlBool>) => eb.selectFrom('ticket').select(eb.fn.countAll<number>().as('n')).where(where);
+      const tickets = (where: Expression<SqlBool>) => scopeTickets(eb.selectFrom('ticket').select(eb.fn.countAll<number>().as('n')).where(where), scope);
       return [
         tickets(sql<SqlBool>`ticket.assignee_id = ${staffId ?? -1} and ${OPEN}`).as('mine'),
         tickets(sql<SqlBool>`ticket.assignee_id is null and ${OPEN}`).as('unassigned'),
         tickets(sql<SqlBool>`ticket.awaiting = 'staff'`).as('awaiting_staff'),
         tickets(sql<SqlBool>`ticket.awaiting = 'client'`).as('awaiting_client'),
         tickets(OPEN).as('open'),
-        eb.selectFrom('tally').select('value').where('name', '=', 'tickets').as('all'),
-        eb.selectFrom('contact').select(eb.fn.countAll<number>().as('n')).where(sql<SqlBool>`contact.state = 'pending'`).as('pending_contacts'),
-        eb.selectFrom('inbound_message').select(eb.fn.countAll<number>().as('n')).where(sql<SqlBool>`inbound_message.state = 'quarantined'`).as('quarantined'),
+        scope === 'all'
+          ? eb.selectFrom('tally').select('value').where('name', '=', 'tickets').as('all')
+          : tickets(sql<SqlBool>`1 = 1`).as('all'),
+        scopeContacts(eb.selectFrom('contact').select(eb.fn.countAll<number>().as('n')).where(sql<SqlBool>`contact.state = 'pending'`), scope).as('pending_contacts'),
+        scopeMail(eb.selectFrom('inbound_message').select(eb.fn.countAll<number>().as('n')).where(sql<SqlBool>`inbound_message.state = 'quarantined'`), scope, 'inbound_message').as('quarantined'),
       ];
     })
     .executeTakeFirstOrThrow();

@@ -4,6 +4,7 @@
 // posted from an out-of-date page can be refused with what changed meanwhile.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { scopeTickets, type Scope } from './rights.ts';
 
 export async function ticketVersion(db: Kysely<Database>, ticketId: number): Promise<number> {
   const row = await db.selectFrom('event').select((eb) => eb.fn.max('id').as('v')).where('ticket_id', '=', ticketId).executeTakeFirst();
@@ -21,8 +22,9 @@ export async function changesSince(db: Kysely<Database>, ticketId: number, versi
     .execute();
 }
 
-export async function ticketForStaff(db: Kysely<Database>, number: number) {
-  const ticket = await db
+/** The ticket and what goes with it; null when it does not exist or lies outside `scope` (rights.ts). */
+export async function ticketForStaff(db: Kysely<Database>, number: number, scope: Scope = 'all') {
+  const ticket = await scopeTickets(db
     .selectFrom('ticket')
     .leftJoin('contact', 'contact.id', 'ticket.reporter_id')
     .leftJoin('organisation', 'organisation.id', 'ticket.organisation_id')
@@ -33,7 +35,7 @@ export async function ticketForStaff(db: Kysely<Database>, number: number) {
       'contact.email as reporter_email', 'contact.name as reporter_name', 'contact.state as reporter_state',
       'organisation.name as organisation_name', 'staff.email as assignee_email', 'staff.name as assignee_name', 'project.name as project_name',
     ])
-    .where('ticket.number', '=', number)
+    .where('ticket.number', '=', number), scope)
     .executeTakeFirst();
   if (!ticket) return null;
   const entries = await db
@@ -71,11 +73,11 @@ export async function ticketForStaff(db: Kysely<Database>, number: number) {
   // The reporter's other tickets, newest first: what else this client is waiting for.
   const others = ticket.reporter_id === null
     ? []
-    : await db
+    : await scopeTickets(db
         .selectFrom('ticket')
         .select(['number', 'summary', 'status', 'updated_at'])
         .where('reporter_id', '=', ticket.reporter_id)
-        .where('id', '!=', ticket.id)
+        .where('id', '!=', ticket.id), scope)
         .orderBy('updated_at', 'desc')
         .limit(10)
         .execute();

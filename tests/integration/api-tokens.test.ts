@@ -141,7 +141,10 @@ describe.each(engines)('API tokens on $name', (engine) => {
       const spec = await doc.json();
       expect(spec.openapi).toMatch(/^3\./);
       expect(spec.servers).toEqual([{ url: '/api/v1' }]);
-      expect(Object.keys(spec.paths).sort()).toEqual(['/announcements', '/tickets', '/tickets/{number}', '/tickets/{number}/replies']);
+      expect(Object.keys(spec.paths).sort()).toEqual([
+        '/announcements', '/contacts', '/contacts/{email}/block', '/contacts/{email}/refuse', '/contacts/{email}/validate', '/inbound',
+        '/inbound/{id}/reject', '/inbound/{id}/release', '/outbox', '/outbox/{id}/retry', '/tickets', '/tickets/{number}', '/tickets/{number}/replies',
+      ]);
       expect(Object.keys(spec.paths['/tickets']).sort()).toEqual(['get', 'post']);
       expect(Object.keys(spec.paths['/tickets/{number}']).sort()).toEqual(['get', 'patch']);
       expect(spec.paths['/tickets'].get.parameters.map((p: any) => p.name).sort()).toEqual(['page', 'per_page', 'status']);

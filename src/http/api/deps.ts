@@ -1,7 +1,10 @@
 // What the /api/v1 sub-apps are built from.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { visibleProjects, type Scope } from '../../tickets/rights.ts';
 import type { StaffVerbDeps } from '../../tickets/staff-verbs.ts';
+import type { AdminPorts } from '../admin/ports.ts';
+import type { ApiCaller } from '../auth.ts';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -11,4 +14,13 @@ export interface ApiDeps {
   supportName?: string;
   verbs: StaffVerbDeps;
   now?: () => Date;
+  /**
+   * The intake and the outbox, as the admin's People and Mail pages have them (src/app.ts passes the
+   * same): /contacts, /outbox and /inbound are served only with them.
+   */
+  ports?: AdminPorts;
 }
+
+/** What the caller may see (tickets/rights.ts): the integration token and admins everything, an agent their projects. */
+export const callerScope = (deps: Pick<ApiDeps, 'db'>, caller: ApiCaller): Promise<Scope> =>
+  visibleProjects(deps.db, { staffId: caller.actor.staffId, role: caller.role });

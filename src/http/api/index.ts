@@ -3,8 +3,11 @@
 // everything else needs a bearer token, which names the caller every write is recorded as.
 import { apiAuth } from '../auth.ts';
 import { announcementsApi } from './announcements.ts';
+import { contactsApi } from './contacts.ts';
 import type { ApiDeps } from './deps.ts';
+import { inboundApi } from './inbound.ts';
 import { apiApp } from './openapi.ts';
+import { outboxApi } from './outbox.ts';
 import { ticketsApi } from './tickets.ts';
 
 export function createApi(deps: ApiDeps) {
@@ -21,5 +24,12 @@ export function createApi(deps: ApiDeps) {
   api.use('*', apiAuth(deps));
   api.route('/tickets', ticketsApi(deps));
   api.route('/announcements', announcementsApi(deps));
+  // Deciding on accounts and mail acts through the intake and the outbox, passed in as the admin gets them.
+  if (deps.ports) {
+    const withPorts = { ...deps, ports: deps.ports };
+    api.route('/contacts', contactsApi(withPorts));
+    api.route('/outbox', outboxApi(withPorts));
+    api.route('/inbound', inboundApi(withPorts));
+  }
   return api;
 }

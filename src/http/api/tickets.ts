@@ -6,9 +6,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { PRIORITIES, RESOLUTIONS, STATUSES, TYPES, VISIBILITIES } from '../../db/schema.ts';
 import { listTickets, ticketDetail } from '../../tickets/queries.ts';
+import { visibleTicket } from '../../tickets/rights.ts';
 import { changeFields, inTransaction, openForClient, replyToTicket } from '../../tickets/staff-verbs.ts';
 import { accepted } from '../input.ts';
-import type { ApiDeps } from './deps.ts';
+import { callerScope, type ApiDeps } from './deps.ts';
+import type { ApiCaller } from '../auth.ts';
 import { apiApp, bearerSecurity, errors, jsonBody, jsonRoute } from './openapi.ts';
 
 const listQuery = z.object({
@@ -129,15 +131,21 @@ const reply = createRoute({
 
 export function ticketsApi(deps: ApiDeps) {
   const app = apiApp();
+  /** A ticket outside the caller's projects answers as one that does not exist. */
+  const mustSee = async (caller: ApiCaller, number: string) => {
+    if (!(await visibleTicket(deps.db, await callerScope(deps, caller), Number(number)))) throw new HTTPException(404, { message: `no ticket #${number}` });
+  };
 
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    const { tickets, total } = await listTickets(deps.db, { page: q.page, perPage: q.per_page, status: q.status });
+    const scope = await callerScope(deps, c.get('caller'));
+    const { tickets, total } = await listTickets(deps.db, { page: q.page, perPage: q.per_page, status: q.status, scope });
     return c.json({ page: q.page, per_page: q.per_page, total, tickets }, 200);
   });
 
   app.openapi(read, async (c) => {
     const { number } = c.req.valid('param');
+    await mustSee(c.get('caller'), number);
     const ticket = await ticketDetail(deps.db, Number(number));
     if (!ticket) throw new HTTPException(404, { message: `no ticket #${number}` });
     return c.json(ticket, 200);
@@ -157,6 +165,9 @@ export function ticketsApi(deps: ApiDeps) {
     const input = c.req.valid('json');
     const actor = c.get('caller').actor;
     const { duplicate_of: duplicateOf, ...rest } = input;
+    await mustSee(c.get('caller'), c.req.valid('param').number);
+    // The ticket it duplicates must be one the caller may see too, or the answer would tell it exists.
+    if (duplicateOf !== undefined) await mustSee(c.get('caller'), String(duplicateOf));
     const { ticket } = accepted(await inTransaction(deps.db, (trx) =>
       changeFields(trx, deps.verbs, actor, Number(c.req.valid('param').number), { ...rest, duplicateOf }, new Date())));
     return c.json({
@@ -168,6 +179,7 @@ export function ticketsApi(deps: ApiDeps) {
   app.openapi(reply, async (c) => {
     const input = c.req.valid('json');
     const actor = c.get('caller').actor;
+    await mustSee(c.get('caller'), c.req.valid('param').number);
     const { entry } = accepted(await inTransaction(deps.db, (trx) =>
       replyToTicket(trx, deps.verbs, actor, { number: Number(c.req.valid('param').number), message: input.message, internal: input.internal }, new Date())));
     return c.json({ id: entry.id, kind: entry.kind }, 201);

@@ -16,6 +16,8 @@ import { fill, type Lang } from '../i18n.ts';
 import { csrfField, flash, page, type Markup } from '../layout.ts';
 import type { AdminPorts } from '../ports.ts';
 import { firstLines, formatDate, idParam, mailCounts, storedMail } from './stored-mail.ts';
+import { scopeContacts, visibleContact } from '../../../tickets/rights.ts';
+import { sessionScope } from './ticket-list.ts';
 
 interface AccountPageDeps {
   db: Kysely<Database>;
@@ -136,7 +138,7 @@ export function accountPages(deps: AccountPageDeps) {
   const { db } = deps;
 
   const shell = async (c: Context<AdminEnv>, title: string, body: Markup, status: 200 | 404 | 409 | 422 = 200) =>
-    c.html(page({ t: c.get('t'), lang: c.get('lang'), title, session: c.get('session'), counts: await mailCounts(db), current: 'accounts' }, body), status);
+    c.html(page({ t: c.get('t'), lang: c.get('lang'), title, session: c.get('session'), counts: await mailCounts(db, await sessionScope(db, c.get('session'))), current: 'accounts' }, body), status);
 
   /** The flash after a decision, said only when the contact is in the state that decision leaves: a crafted link cannot make the page claim one. */
   async function doneNote(s: AccountStrings, q: (k: string) => string | undefined): Promise<Markup | string> {
@@ -150,17 +152,17 @@ export function accountPages(deps: AccountPageDeps) {
     return flash('ok', fill(expected[1], { email, n: Math.max(0, Number(q('n')) || 0) }));
   }
 
-  async function pendingPage(c: Context<AdminEnv>, error?: string, status: 200 | 409 | 422 = 200) {
+  async function pendingPage(c: Context<AdminEnv>, error?: string, status: 200 | 404 | 409 | 422 = 200) {
     const s = CATALOGUE[c.get('lang')];
     const lang = c.get('lang');
     const csrf = c.get('session').csrf;
     const after = idParam(c.req.query('after')) ?? 0;
-    const contacts = await db
+    const contacts = await scopeContacts(db
       .selectFrom('contact')
       .leftJoin('organisation', 'organisation.id', 'contact.organisation_id')
       .select(['contact.id', 'contact.email', 'contact.name', 'contact.state', 'contact.created_at', 'organisation.name as organisation'])
       .where('contact.state', '=', 'pending')
-      .where('contact.id', '>', after)
+      .where('contact.id', '>', after), await sessionScope(db, c.get('session')))
       .orderBy('contact.id')
       .limit(PENDING_PAGE + 1)
       .execute();
@@ -203,6 +205,7 @@ ${more ? html`<p><a href="/admin/accounts?after=${shown.at(-1)!.id}">${s.next}</
     const wanted = c.req.query('state');
     const state = (CONTACT_STATES as readonly string[]).includes(wanted ?? '') ? (wanted as ContactState) : null;
     const after = idParam(c.req.query('after')) ?? 0;
+    const scope = await sessionScope(db, c.get('session'));
     const rows = await db
       .selectFrom('contact')
       .leftJoin('organisation', 'organisation.id', 'contact.organisation_id')
@@ -213,6 +216,7 @@ ${more ? html`<p><a href="/admin/accounts?after=${shown.at(-1)!.id}">${s.next}</
       ])
       .$if(state !== null, (q) => q.where('contact.state', '=', state!))
       .where('contact.id', '>', after)
+      .$call((q) => scopeContacts(q, scope))
       .orderBy('contact.id')
       .limit(CONTACTS_PAGE + 1)
       .execute();
@@ -269,6 +273,8 @@ ${orgs.length ? html`<table class="list">
     const parsed = decisionForm.safeParse(form);
     if (!parsed.success) return pendingPage(c, fill(s.invalid, { why: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }), 422);
     const { email, message, back } = parsed.data;
+    // A contact outside the staff member's projects is refused as one that does not exist.
+    if (!(await visibleContact(db, await sessionScope(db, c.get('session')), email))) return pendingPage(c, `no contact ${email}`, 404);
     let n = 0;
     try {
       if (action === 'validate') n = (await validateContact(db, { replay: (id) => deps.ports.inbound.replay(id) }, email)).length;

@@ -9,6 +9,7 @@ import { dashboard, type Dashboard } from '../../../tickets/stats.ts';
 import type { AdminEnv } from '../guard.ts';
 import type { Lang, Strings } from '../i18n.ts';
 import { page, type Markup } from '../layout.ts';
+import { sessionScope } from './ticket-list.ts';
 
 const WORDS = {
   en: {
@@ -116,7 +117,8 @@ export function dashboardPage(deps: { db: Kysely<Database>; now: () => Date }) {
   app.get('/', async (c) => {
     const t = c.get('t');
     const lang = c.get('lang');
-    const d = await dashboard(deps.db, deps.now());
+    // An agent kept to some projects sees the numbers of those projects (and of the shared inbox).
+    const d = await dashboard(deps.db, deps.now(), undefined, await sessionScope(deps.db, c.get('session')));
     return c.html(page({ t, lang, title: WORDS[lang].title, session: c.get('session'), current: 'dashboard' }, dashboardView(t, lang, d)));
   });
   return app;

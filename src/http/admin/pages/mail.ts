@@ -15,6 +15,8 @@ import { csrfField, flash, page, type Markup } from '../layout.ts';
 import type { AdminPorts } from '../ports.ts';
 import { redactStaffLinks } from './staff-links.ts';
 import { firstLines, formatDate, idParam, mailCounts, readRaw, storedMail } from './stored-mail.ts';
+import { scopeMail, visibleMail } from '../../../tickets/rights.ts';
+import { sessionScope } from './ticket-list.ts';
 
 interface MailPageDeps {
   db: Kysely<Database>;
@@ -164,8 +166,8 @@ const OUTBOX_STATES = ['pending', 'sent', 'failed', 'bounced'] as const;
  */
 const ACCOUNT_HOLD = /^(awaiting account validation|contact (pending|refused|blocked))$/;
 const PROJECT_HOLD = 'awaiting project choice';
-type HoldKind = 'account' | 'project' | 'bound';
-const holdKind = (outcome: string | null): HoldKind =>
+export type HoldKind = 'account' | 'project' | 'bound';
+export const holdKind = (outcome: string | null): HoldKind =>
   outcome && ACCOUNT_HOLD.test(outcome) ? 'account' : outcome === PROJECT_HOLD ? 'project' : 'bound';
 
 /** The CSP of a notification's HTML: its inline styles and data: images, nothing else; framed by the admin alone. */
@@ -177,9 +179,11 @@ const who = (a: { address: string; name: string } | null) => (a ? (a.name ? `${a
 export function quarantinePages(deps: MailPageDeps) {
   const app = new Hono<AdminEnv>();
   const { db } = deps;
+  // Mail of a ticket outside the staff member's projects answers as mail that does not exist.
+  const scopeOf = (c: Context<AdminEnv>) => sessionScope(db, c.get('session'));
 
   const shell = async (c: Context<AdminEnv>, title: string, body: Markup, status: 200 | 404 | 409 = 200) =>
-    c.html(page({ t: c.get('t'), lang: c.get('lang'), title, session: c.get('session'), counts: await mailCounts(db), current: 'quarantine' }, body), status);
+    c.html(page({ t: c.get('t'), lang: c.get('lang'), title, session: c.get('session'), counts: await mailCounts(db, await scopeOf(c)), current: 'quarantine' }, body), status);
 
   app.get('/', async (c) => {
     const s = CATALOGUE[c.get('lang')];
@@ -187,12 +191,14 @@ export function quarantinePages(deps: MailPageDeps) {
     const wanted = c.req.query('state');
     const state = (WAITING as string[]).includes(wanted ?? '') ? (wanted as InboundState) : null;
     const before = idParam(c.req.query('before'));
+    const scope = await scopeOf(c);
     const rows = await db
       .selectFrom('inbound_message')
       .leftJoin('contact', 'contact.id', 'inbound_message.contact_id')
       .select(['inbound_message.id', 'inbound_message.state', 'inbound_message.outcome', 'inbound_message.received_at', 'inbound_message.raw_path', 'contact.email'])
       .where('inbound_message.state', 'in', state ? [state] : WAITING)
       .$if(before !== null, (q) => q.where('inbound_message.id', '<', before!))
+      .$call((q) => scopeMail(q, scope, 'inbound_message'))
       .orderBy('inbound_message.id', 'desc')
       .limit(PAGE + 1)
       .execute();
@@ -222,6 +228,7 @@ ${rows.length > PAGE ? html`<p><a href="/admin/quarantine?${state ? `state=${sta
   async function messagePage(c: Context<AdminEnv>, id: number, opts: { note?: Markup; released?: boolean; status?: 200 | 409 } = {}) {
     const s = CATALOGUE[c.get('lang')];
     const lang = c.get('lang');
+    const scope = await scopeOf(c);
     const row = await db
       .selectFrom('inbound_message')
       .leftJoin('contact', 'contact.id', 'inbound_message.contact_id')
@@ -234,6 +241,7 @@ ${rows.length > PAGE ? html`<p><a href="/admin/quarantine?${state ? `state=${sta
         'contact.email as contact_email', 'contact.state as contact_state', 'ticket.number as ticket_number', 'project.key as project_key', 'project.name as project_name',
       ])
       .where('inbound_message.id', '=', id)
+      .$call((q) => scopeMail(q, scope, 'inbound_message'))
       .executeTakeFirst();
     if (!row) return shell(c, c.get('t').notFound, html`<p>${c.get('t').notFound}</p>`, 404);
     const mail = await storedMail(deps.ports.inbound, deps.dataDir, row.raw_path);
@@ -301,7 +309,7 @@ ${row.released_at ? html`<dt>${s.releasedAt}</dt><dd>${formatDate(row.released_a
 
   app.get('/:id{[0-9]+}/raw', async (c) => {
     const id = idParam(c.req.param('id'));
-    const row = id === null ? undefined : await db.selectFrom('inbound_message').select(['id', 'raw_path']).where('id', '=', id).executeTakeFirst();
+    const row = id === null ? undefined : await scopeMail(db.selectFrom('inbound_message').select(['inbound_message.id', 'inbound_message.raw_path']).where('inbound_message.id', '=', id), await scopeOf(c), 'inbound_message').executeTakeFirst();
     const raw = row ? await readRaw(deps.dataDir, row.raw_path) : null;
     if (!row || !raw) return c.text(c.get('t').notFound, 404);
     // Mail is other people's text: a download, never a page the browser would render or sniff.
@@ -318,7 +326,7 @@ ${row.released_at ? html`<dt>${s.releasedAt}</dt><dd>${formatDate(row.released_a
     const form = await checkedForm(c);
     if (!form) return c.text(c.get('t').formExpired, 403);
     const id = idParam(c.req.param('id'))!;
-    const row = await db.selectFrom('inbound_message').select(['state', 'outcome']).where('id', '=', id).executeTakeFirst();
+    const row = await scopeMail(db.selectFrom('inbound_message').select(['inbound_message.state', 'inbound_message.outcome']).where('inbound_message.id', '=', id), await scopeOf(c), 'inbound_message').executeTakeFirst();
     if (!row) return c.notFound();
     let result = null;
     if (row.state === 'quarantined' || row.state === 'failed') result = await deps.ports.inbound.replay(id);
@@ -332,7 +340,7 @@ ${row.released_at ? html`<dt>${s.releasedAt}</dt><dd>${formatDate(row.released_a
     const form = await checkedForm(c);
     if (!form) return c.text(c.get('t').formExpired, 403);
     const id = idParam(c.req.param('id'))!;
-    const row = await db.selectFrom('inbound_message').select('state').where('id', '=', id).executeTakeFirst();
+    const row = await scopeMail(db.selectFrom('inbound_message').select('inbound_message.state').where('inbound_message.id', '=', id), await scopeOf(c), 'inbound_message').executeTakeFirst();
     if (!row) return c.notFound();
     if (!(await deps.ports.inbound.reject(id, c.get('session').staff.email))) {
       return messagePage(c, id, { note: flash('error', fill(s.notWaiting, { state: s.states[row.state] })), status: 409 });
@@ -346,9 +354,10 @@ ${row.released_at ? html`<dt>${s.releasedAt}</dt><dd>${formatDate(row.released_a
 export function outboxPages(deps: MailPageDeps) {
   const app = new Hono<AdminEnv>();
   const { db } = deps;
+  const scopeOf = (c: Context<AdminEnv>) => sessionScope(db, c.get('session'));
 
   const shell = async (c: Context<AdminEnv>, title: string, body: Markup, status: 200 | 404 | 409 = 200) =>
-    c.html(page({ t: c.get('t'), lang: c.get('lang'), title, session: c.get('session'), counts: await mailCounts(db), current: 'outbox' }, body), status);
+    c.html(page({ t: c.get('t'), lang: c.get('lang'), title, session: c.get('session'), counts: await mailCounts(db, await scopeOf(c)), current: 'outbox' }, body), status);
 
   app.get('/', async (c) => {
     const s = CATALOGUE[c.get('lang')];
@@ -356,11 +365,13 @@ export function outboxPages(deps: MailPageDeps) {
     const wanted = c.req.query('state');
     const state = (OUTBOX_STATES as readonly string[]).includes(wanted ?? '') ? (wanted as OutboxState) : null;
     const before = idParam(c.req.query('before'));
+    const scope = await scopeOf(c);
     const rows = await db
       .selectFrom('outbox')
       .select(['id', 'event', 'recipient', 'subject', 'state', 'attempts', 'last_error', 'created_at', 'sent_at'])
       .$if(state !== null, (q) => q.where('state', '=', state!))
       .$if(before !== null, (q) => q.where('id', '<', before!))
+      .$call((q) => scopeMail(q, scope, 'outbox'))
       .orderBy('id', 'desc')
       .limit(PAGE + 1)
       .execute();
@@ -388,6 +399,7 @@ ${rows.length > PAGE ? html`<p><a href="/admin/outbox?${state ? `state=${state}&
   async function notificationPage(c: Context<AdminEnv>, id: number, note: Markup | string = '', status: 200 | 409 = 200) {
     const s = CATALOGUE[c.get('lang')];
     const lang = c.get('lang');
+    const scope = await scopeOf(c);
     const row = await db
       .selectFrom('outbox')
       .leftJoin('ticket', 'ticket.id', 'outbox.ticket_id')
@@ -396,6 +408,7 @@ ${rows.length > PAGE ? html`<p><a href="/admin/outbox?${state ? `state=${state}&
         'outbox.created_at', 'outbox.sent_at', 'outbox.next_attempt_at', 'outbox.text', 'outbox.message_id', 'ticket.number as ticket_number',
       ])
       .where('outbox.id', '=', id)
+      .$call((q) => scopeMail(q, scope, 'outbox'))
       .executeTakeFirst();
     if (!row) return shell(c, c.get('t').notFound, html`<p>${c.get('t').notFound}</p>`, 404);
     const body = html`<h1>${fill(s.notification, { id: row.id })}: ${row.subject}</h1>
@@ -436,7 +449,7 @@ ${row.server_response ? html`<dt>${s.serverResponse}</dt><dd class="reason">${ro
   // request of any kind), framed by the admin and nothing else. The admin's headers keep these.
   app.get('/:id{[0-9]+}/html', async (c) => {
     const id = idParam(c.req.param('id'));
-    const row = id === null ? undefined : await db.selectFrom('outbox').select('html').where('id', '=', id).executeTakeFirst();
+    const row = id === null ? undefined : await scopeMail(db.selectFrom('outbox').select('outbox.html').where('outbox.id', '=', id), await scopeOf(c), 'outbox').executeTakeFirst();
     if (!row) return c.text(c.get('t').notFound, 404);
     return c.body(redactStaffLinks(row.html), 200, {
       'content-type': 'text/html; charset=utf-8',
@@ -452,6 +465,7 @@ ${row.server_response ? html`<dt>${s.serverResponse}</dt><dd class="reason">${ro
     const form = await checkedForm(c);
     if (!form) return c.text(c.get('t').formExpired, 403);
     const id = idParam(c.req.param('id'))!;
+    if (!(await visibleMail(db, await scopeOf(c), 'outbox', id))) return notificationPage(c, id);
     if (!(await deps.ports.outbox.retry(id))) return notificationPage(c, id, flash('error', s.notFailed), 409);
     return c.redirect(`/admin/outbox/${id}?retried=1`, 303);
   });

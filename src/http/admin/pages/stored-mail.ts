@@ -5,6 +5,7 @@ import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.ts';
+import { scopeContacts, scopeMail, type Scope } from '../../../tickets/rights.ts';
 import type { NavCounts } from '../layout.ts';
 import type { InboundPort, ParsedMailView } from '../ports.ts';
 
@@ -56,13 +57,16 @@ export const formatDate = (iso: string | Date | null, lang: string): string =>
     ? ''
     : new Date(iso).toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
 
-/** Queue sizes of the People and Mail entries; each is an index range count (contact by state, inbound by state, outbox by state). */
-export async function mailCounts(db: Kysely<Database>): Promise<NavCounts> {
+/**
+ * Queue sizes of the People and Mail entries; each is an index range count (contact by state, inbound
+ * by state, outbox by state), of what `scope` sees (tickets/rights.ts).
+ */
+export async function mailCounts(db: Kysely<Database>, scope: Scope = 'all'): Promise<NavCounts> {
   const count = (rows: Array<{ n: number | string | bigint }>) => Number(rows[0]?.n ?? 0);
   const [pending, quarantined, failed] = await Promise.all([
-    db.selectFrom('contact').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending').execute(),
-    db.selectFrom('inbound_message').select((eb) => eb.fn.countAll<number>().as('n')).where('state', 'in', ['quarantined', 'failed']).execute(),
-    db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'failed').execute(),
+    scopeContacts(db.selectFrom('contact').select((eb) => eb.fn.countAll<number>().as('n')).where('contact.state', '=', 'pending'), scope).execute(),
+    scopeMail(db.selectFrom('inbound_message').select((eb) => eb.fn.countAll<number>().as('n')).where('inbound_message.state', 'in', ['quarantined', 'failed']), scope, 'inbound_message').execute(),
+    scopeMail(db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('outbox.state', '=', 'failed'), scope, 'outbox').execute(),
   ]);
   return { queues: {}, pendingAccounts: count(pending), quarantined: count(quarantined), outboxFailed: count(failed) };
 }

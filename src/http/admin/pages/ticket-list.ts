@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { PRIORITIES, STATUSES, TYPES, type Database } from '../../../db/schema.ts';
 import { BadCursorError, listTicketQueue, queueCounts, QUEUES, SORTS, type Queue, type TicketListFilters, type TicketListRow } from '../../../tickets/ticket-list.ts';
 import { changeFields, inTransaction, type FieldChanges, type StaffActor, type StaffVerbDeps } from '../../../tickets/staff-verbs.ts';
+import { visibleProjects, visibleTicket, type Scope } from '../../../tickets/rights.ts';
+import type { Session } from '../session.ts';
 import { checkedForm, type AdminEnv } from '../guard.ts';
 import type { Lang, Strings } from '../i18n.ts';
 import { csrfField, flash, page, type Markup, type NavCounts } from '../layout.ts';
@@ -70,9 +72,13 @@ export function statusBadge(t: Strings, row: { status: TicketListRow['status']; 
   return html`<span class="badge">${t.status[row.status]}</span>`;
 }
 
-/** The queue counts for the navigation, as the layout shows them. */
-export async function navCounts(db: Kysely<Database>, staffId: number): Promise<NavCounts> {
-  const c = await queueCounts(db, staffId);
+/** What the signed-in staff member may see (tickets/rights.ts), for every page that lists or opens tickets, contacts or mail. */
+export const sessionScope = (db: Kysely<Database>, session: Session): Promise<Scope> =>
+  visibleProjects(db, { staffId: session.staff.id, role: session.staff.role });
+
+/** The queue counts for the navigation, as the layout shows them: of what `scope` sees. */
+export async function navCounts(db: Kysely<Database>, staffId: number, scope: Scope = 'all'): Promise<NavCounts> {
+  const c = await queueCounts(db, staffId, scope);
   return {
     queues: { mine: c.mine, unassigned: c.unassigned, 'awaiting-staff': c['awaiting-staff'], 'awaiting-client': c['awaiting-client'], open: c.open, all: c.all },
     pendingAccounts: c.pendingContacts,
@@ -168,9 +174,11 @@ ${next ? html`<p><a rel="next" href="/admin/tickets?${queryString(q, { after: ne
 
 export function ticketListPages(deps: { db: Kysely<Database>; verbs: StaffVerbDeps; now: () => Date }) {
   const app = new Hono<AdminEnv>();
-  const choices = async (): Promise<Choices> => ({
+  const choices = async (scope: Scope): Promise<Choices> => ({
     staff: await deps.db.selectFrom('staff').select(['id', 'email', 'name']).where('active', '=', 1).orderBy('name').execute(),
-    projects: await deps.db.selectFrom('project').select(['id', 'name']).orderBy('name').execute(),
+    projects: await deps.db.selectFrom('project').select(['id', 'name'])
+      .$if(scope !== 'all', (qb) => qb.where('id', 'in', [-1, ...(scope as ReadonlyArray<number | null>).filter((p): p is number => p !== null)]))
+      .orderBy('name').execute(),
     organisations: await deps.db.selectFrom('organisation').select(['id', 'name']).orderBy('name').execute(),
   });
 
@@ -183,15 +191,16 @@ export function ticketListPages(deps: { db: Kysely<Database>; verbs: StaffVerbDe
     const filters: TicketListFilters = {
       status: q.status, priority: q.priority, type: q.type, assignee: q.assignee, projectId: q.project, organisationId: q.organisation, awaiting: q.awaiting,
     };
+    const scope = await sessionScope(deps.db, session);
     let result;
     try {
-      result = await listTicketQueue(deps.db, { queue: q.queue, staffId: session.staff.id, filters, search: q.q, sort: q.sort, after: q.after ?? null });
+      result = await listTicketQueue(deps.db, { queue: q.queue, staffId: session.staff.id, scope, filters, search: q.q, sort: q.sort, after: q.after ?? null });
     } catch (err) {
       if (!(err instanceof BadCursorError)) throw err;
       return c.redirect(`/admin/tickets?${queryString(q)}`, 303);
     }
-    const counts = await navCounts(deps.db, session.staff.id);
-    const body = listView(t, w, lang, q, result.rows, result.next, await choices(), session.csrf, note);
+    const counts = await navCounts(deps.db, session.staff.id, scope);
+    const body = listView(t, w, lang, q, result.rows, result.next, await choices(scope), session.csrf, note);
     return c.html(page({ t, lang, title: t.queue[q.queue], session, counts, current: q.queue }, body));
   }
 
@@ -223,9 +232,13 @@ export function ticketListPages(deps: { db: Kysely<Database>; verbs: StaffVerbDe
     }
     const s = c.get('session').staff;
     const actor: StaffActor = { role: 'staff', id: `staff:${s.id}`, staffId: s.id, name: s.name };
+    const scope = await sessionScope(deps.db, c.get('session'));
     let done = 0;
     for (const number of input.numbers) {
-      const result = await inTransaction(deps.db, (trx) => changeFields(trx, deps.verbs, actor, number, changes, deps.now()));
+      // A ticket outside the staff member's projects is refused as one that does not exist.
+      const result = (await visibleTicket(deps.db, scope, number))
+        ? await inTransaction(deps.db, (trx) => changeFields(trx, deps.verbs, actor, number, changes, deps.now()))
+        : { ok: false as const, reason: `no ticket #${number}` };
       if (result.ok) done++;
       else back.searchParams.append('refused', w.refused.replace('{number}', String(number)).replace('{reason}', result.reason));
     }

@@ -15,7 +15,8 @@ import { changeFields, inTransaction, replyToTicket, type FieldChanges, type Sta
 import { checkedForm, type AdminEnv } from '../guard.ts';
 import { fill, type Strings } from '../i18n.ts';
 import { csrfField, flash, page, type Markup } from '../layout.ts';
-import { navCounts, statusBadge } from './ticket-list.ts';
+import { navCounts, sessionScope, statusBadge } from './ticket-list.ts';
+import { scopeTickets, visibleTicket } from '../../../tickets/rights.ts';
 import type { Session } from '../session.ts';
 
 interface TicketPageDeps {
@@ -168,7 +169,9 @@ export function ticketPages(deps: TicketPageDeps) {
   async function render(c: Context<AdminEnv>, number: number, extra: { error?: string; saved?: boolean; status?: 200 | 409 | 422; text?: string } = {}) {
     const t = c.get('t');
     const session = c.get('session');
-    const view = await ticketForStaff(deps.db, number);
+    const scope = await sessionScope(deps.db, session);
+    // A ticket outside the staff member's projects answers as one that does not exist.
+    const view = await ticketForStaff(deps.db, number, scope);
     const lang = c.get('lang');
     if (!view) return c.html(page({ t, lang, title: t.notFound, session }, html`<p>${t.notFound}</p>`), 404);
     const replies = await savedRepliesFor(deps.db, view.ticket.project_id);
@@ -177,19 +180,19 @@ export function ticketPages(deps: TicketPageDeps) {
       ? fillSavedReply(chosen.body, { name: view.ticket.reporter_name || null, number })
       : (extra.text ?? (await draftOf(deps.db, view.ticket.id, session.staff.id)) ?? '');
     const body = ticketView(t, lang, view, await staffList(), session.csrf, extra, { text, replies });
-    const counts = await navCounts(deps.db, session.staff.id);
+    const counts = await navCounts(deps.db, session.staff.id, scope);
     return c.html(page({ t, lang, title: `#${number} ${view.ticket.summary}`, session, counts }, body), extra.status ?? 200);
   }
 
   /** An attachment of this ticket: raster images may show inline; everything else is a download, never rendered. */
   app.get('/:number{[0-9]+}/attachments/:id{[0-9]+}', async (c) => {
-    const row = await deps.db
+    const row = await scopeTickets(deps.db
       .selectFrom('attachment')
       .innerJoin('entry', 'entry.id', 'attachment.entry_id')
       .innerJoin('ticket', 'ticket.id', 'entry.ticket_id')
       .select(['attachment.filename', 'attachment.content_type', 'attachment.sha256'])
       .where('attachment.id', '=', Number(c.req.param('id')))
-      .where('ticket.number', '=', Number(c.req.param('number')))
+      .where('ticket.number', '=', Number(c.req.param('number'))), await sessionScope(deps.db, c.get('session')))
       .executeTakeFirst();
     if (!row || !/^[0-9a-f]{64}$/.test(row.sha256)) return c.text(c.get('t').notFound, 404);
     const bytes = await readFile(path.join(deps.dataDir, 'attachments', row.sha256.slice(0, 2), row.sha256)).catch(() => null);
@@ -207,12 +210,12 @@ export function ticketPages(deps: TicketPageDeps) {
 
   /** A mail's sanitised HTML, for the sandboxed frame of the ticket page: no script, no remote content, no origin. */
   app.get('/:number{[0-9]+}/entries/:id{[0-9]+}/html', async (c) => {
-    const row = await deps.db
+    const row = await scopeTickets(deps.db
       .selectFrom('entry')
       .innerJoin('ticket', 'ticket.id', 'entry.ticket_id')
       .select('entry.html')
       .where('entry.id', '=', Number(c.req.param('id')))
-      .where('ticket.number', '=', Number(c.req.param('number')))
+      .where('ticket.number', '=', Number(c.req.param('number'))), await sessionScope(deps.db, c.get('session')))
       .executeTakeFirst();
     if (!row?.html) return c.text(c.get('t').notFound, 404);
     return c.html(`<!doctype html><html><head><meta charset="utf-8"><base target="_blank"></head><body>${row.html}</body></html>`, 200, {
@@ -227,7 +230,7 @@ export function ticketPages(deps: TicketPageDeps) {
   app.post('/:number{[0-9]+}/draft', async (c) => {
     const form = await checkedForm(c);
     if (!form) return c.text(c.get('t').formExpired, 403);
-    const ticket = await deps.db.selectFrom('ticket').select('id').where('number', '=', Number(c.req.param('number'))).executeTakeFirst();
+    const ticket = await visibleTicket(deps.db, await sessionScope(deps.db, c.get('session')), Number(c.req.param('number')));
     if (!ticket) return c.text(c.get('t').notFound, 404);
     await saveDraft(deps.db, { ticketId: ticket.id, staffId: c.get('session').staff.id, text: typeof form.text === 'string' ? form.text : '' }, deps.now());
     return c.body(null, 204);
@@ -243,8 +246,13 @@ export function ticketPages(deps: TicketPageDeps) {
     const parsed = answerForm.safeParse(form);
     if (!parsed.success) return render(c, number, { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), status: 422 });
     const input = parsed.data;
-    const current = await deps.db.selectFrom('ticket').select('id').where('number', '=', number).executeTakeFirst();
+    const scope = await sessionScope(deps.db, c.get('session'));
+    const current = await visibleTicket(deps.db, scope, number);
     if (!current) return render(c, number);
+    // The ticket it duplicates must be one the staff member may see too, or the refusal would tell it exists.
+    if (input.duplicate_of !== undefined && !(await visibleTicket(deps.db, scope, input.duplicate_of))) {
+      return render(c, number, { error: `no ticket #${input.duplicate_of}`, status: 422, text: input.message });
+    }
     const version = await ticketVersion(deps.db, current.id);
     if (version !== input.version) {
       const what = (await changesSince(deps.db, current.id, input.version)).map((e) => (e.field ? `${e.field} → ${e.to_value ?? ''}` : e.kind)).join(', ');

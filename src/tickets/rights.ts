@@ -1,0 +1,85 @@
+// Who sees what: the one home of the rule every door applies (the admin's pages, the JSON API), so a
+// ticket, a contact or a mail outside the caller's rights answers as if it did not exist (404),
+// never "forbidden", which would tell that it does.
+//
+// - Admins, and the integration token, see everything.
+// - An agent sees the tickets of the projects they belong to (project_staff), plus the tickets of no
+//   project: the shared inbox, which every agent triages.
+// - An agent who belongs to no project sees everything: a small team that never set projects up
+//   keeps working as before; putting someone on a project is what narrows their view.
+// - A contact is seen when one of the tickets it reported is seen, or when it reported none (a
+//   pending account, someone whose mail was held); inbound mail and notifications likewise follow
+//   their ticket, and those of no ticket (the quarantine of unknown senders) are everyone's.
+import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import type { Database } from '../db/schema.ts';
+
+/** The caller whose rights are asked: a staff member (session or own token) or the integration token. */
+export interface Viewer {
+  staffId: number | null;
+  role: 'admin' | 'agent' | 'integration';
+}
+
+/** Every ticket, or the tickets of these projects (null: the tickets of no project). */
+export type Scope = 'all' | ReadonlyArray<number | null>;
+
+export async function visibleProjects(db: Kysely<Database>, viewer: Viewer): Promise<Scope> {
+  if (viewer.role !== 'agent' || viewer.staffId === null) return 'all';
+  const rows = await db.selectFrom('project_staff').select('project_id').where('staff_id', '=', viewer.staffId).orderBy('project_id').execute();
+  if (!rows.length) return 'all';
+  return [...rows.map((r) => r.project_id), null];
+}
+
+/** `column` (a ticket's project) within the scope's projects; for a list of projects only. */
+function projectIn(scope: ReadonlyArray<number | null>, column: string): RawBuilder<SqlBool> {
+  const ref = sql.ref(column);
+  const ids = scope.filter((p): p is number => p !== null);
+  const none = scope.includes(null);
+  if (!ids.length) return none ? sql<SqlBool>`${ref} is null` : sql<SqlBool>`1 = 0`;
+  const listed = sql<SqlBool>`${ref} in (${sql.join(ids)})`;
+  return none ? sql<SqlBool>`(${listed} or ${ref} is null)` : listed;
+}
+
+/** The where-clause that keeps a ticket row (the `ticket` table, or an alias of it) within the scope; `true` for 'all'. */
+export function ticketInScope(scope: Scope, table = 'ticket'): Expression<SqlBool> {
+  return scope === 'all' ? sql<SqlBool>`1 = 1` : projectIn(scope, `${table}.project_id`);
+}
+
+type Filterable<Q> = { where(expression: Expression<SqlBool>): Q };
+
+/** A query on tickets, kept to the scope; unchanged for 'all', so the fast paths of an admin's queries stay as they are. */
+export function scopeTickets<Q extends Filterable<Q>>(query: Q, scope: Scope, table = 'ticket'): Q {
+  return scope === 'all' ? query : query.where(projectIn(scope, `${table}.project_id`));
+}
+
+/** A query on contacts: those that reported a ticket in scope, or no ticket at all. */
+export function scopeContacts<Q extends Filterable<Q>>(query: Q, scope: Scope): Q {
+  if (scope === 'all') return query;
+  return query.where(sql<SqlBool>`(not exists (select 1 from ticket rt where rt.reporter_id = contact.id)
+    or exists (select 1 from ticket rt where rt.reporter_id = contact.id and ${projectIn(scope, 'rt.project_id')}))`);
+}
+
+/** A query on inbound mail or notifications: those of a ticket in scope, or of no ticket. */
+export function scopeMail<Q extends Filterable<Q>>(query: Q, scope: Scope, table: 'inbound_message' | 'outbox'): Q {
+  if (scope === 'all') return query;
+  const ticketId = sql.ref(`${table}.ticket_id`);
+  return query.where(sql<SqlBool>`(${ticketId} is null
+    or exists (select 1 from ticket mt where mt.id = ${ticketId} and ${projectIn(scope, 'mt.project_id')}))`);
+}
+
+/** The ticket numbered `number` when the scope sees it; null when it does not exist or is outside (both a 404). */
+export async function visibleTicket(db: Kysely<Database>, scope: Scope, number: number): Promise<{ id: number; project_id: number | null } | null> {
+  const row = await scopeTickets(db.selectFrom('ticket').select(['id', 'project_id']).where('number', '=', number), scope).executeTakeFirst();
+  return row ?? null;
+}
+
+export async function visibleContact(db: Kysely<Database>, scope: Scope, email: string): Promise<{ id: number } | null> {
+  const row = await scopeContacts(db.selectFrom('contact').select('contact.id').where('contact.email', '=', email.trim().toLowerCase()), scope).executeTakeFirst();
+  return row ?? null;
+}
+
+export async function visibleMail(db: Kysely<Database>, scope: Scope, table: 'inbound_message' | 'outbox', id: number): Promise<boolean> {
+  const query = table === 'inbound_message'
+    ? scopeMail(db.selectFrom('inbound_message').select('inbound_message.id').where('inbound_message.id', '=', id), scope, table)
+    : scopeMail(db.selectFrom('outbox').select('outbox.id').where('outbox.id', '=', id), scope, table);
+  return (await query.executeTakeFirst()) !== undefined;
+}
