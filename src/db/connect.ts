@@ -18,6 +18,14 @@ import type { Database } from './schema.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
+/**
+ * Whether rows can be locked (`SELECT … FOR UPDATE`): PostgreSQL. SQLite has no row locks and needs
+ * none here: its transactions start IMMEDIATE, so writers already run one at a time.
+ */
+export function hasRowLocks(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
+}
+
 export interface Db {
   db: Kysely<Database>;
   engine: Engine;

@@ -4,7 +4,7 @@
 import type { Ticket } from '../db/schema.ts';
 import { newActionToken } from '../protocol/markers.ts';
 import type { TicketNotices } from './notices.ts';
-import { recordEvent, type Trx } from './store.ts';
+import { lockTicket, recordEvent, type Trx } from './store.ts';
 import { applyChange, type Actor, type Change, type WorkflowTicket } from './workflow.ts';
 
 export interface ChangeActor {
@@ -39,12 +39,15 @@ export function toWorkflow(t: Ticket): WorkflowTicket {
 export async function changeTicket(
   trx: Trx,
   notices: TicketNotices,
-  ticket: Ticket,
+  given: Ticket,
   change: Change,
   actor: ChangeActor,
   now: Date,
   opts: { message?: string } = {},
 ): Promise<ChangeOutcome> {
+  // Decided on the ticket as it stands now, locked: a client's mailed "confirm" racing a staff change,
+  // or two staff changing one ticket, run one after the other; no update is lost, no notice sent twice.
+  const ticket = (await lockTicket(trx, given.id)) ?? given;
   if (change.kind === 'duplicate') {
     const target = await trx.selectFrom('ticket').select('id').where('number', '=', change.of).executeTakeFirst();
     if (!target) return { ok: false, reason: `there is no ticket #${change.of} to follow` };

@@ -2,6 +2,7 @@
 // audit events. Only tickets/ writes them; the verbs (change-ticket, client-mail, staff-verbs) build
 // on these functions, each inside the caller's transaction, so a change happens whole or not at all.
 import type { Contact, Entry, EntryKind, EventKind, Language, StoredAttachment, Ticket, Trx, Visibility } from '../db/schema.ts';
+import { hasRowLocks } from '../db/connect.ts';
 import { nextTicketNumber } from './numbering.ts';
 import { DEFAULTS, type Priority, type TicketType } from './values.ts';
 
@@ -153,6 +154,15 @@ export async function addMailedReply(trx: Trx, ticket: Ticket, input: EntryInput
     .execute();
   await recordEvent(trx, { ticketId: ticket.id, actor: input.authorStaffId ? `staff:${input.authorStaffId}` : `contact:${input.authorContactId}`, kind: 'commented', to: String(entry.id) }, now);
   return entry;
+}
+
+/**
+ * The ticket as it stands, locked until the caller's transaction ends: a change decided on it cannot
+ * be overtaken by another one running at the same time (it waits, then sees this one's result).
+ */
+export async function lockTicket(trx: Trx, id: number): Promise<Ticket | undefined> {
+  const q = trx.selectFrom('ticket').selectAll().where('id', '=', id);
+  return (hasRowLocks(trx) ? q.forUpdate() : q).executeTakeFirst();
 }
 
 export async function ticketByNumber(trx: Trx, number: number): Promise<Ticket | undefined> {
