@@ -12,7 +12,7 @@ const OPTIONS: sanitizeHtml.IOptions = {
   ],
   allowedAttributes: {
     a: ['href', 'title', 'rel', 'target'],
-    img: ['src', 'alt', 'title', 'width', 'height'],
+    img: ['src', 'alt', 'title', 'width', 'height', 'data-remote-src'],
     td: ['colspan', 'rowspan', 'align', 'valign'],
     th: ['colspan', 'rowspan', 'align', 'valign'],
     font: ['color'],
@@ -24,6 +24,14 @@ const OPTIONS: sanitizeHtml.IOptions = {
   disallowedTagsMode: 'discard',
   transformTags: {
     a: sanitizeHtml.simpleTransform('a', { rel: 'noopener noreferrer nofollow', target: '_blank' }),
+    // A remote image tells its sender that, when and where the mail was read: it is kept aside, to be
+    // loaded only when staff ask for it (the admin's "load remote images").
+    img: (tagName, attribs) => {
+      const { src, ...rest } = attribs;
+      if (src && /^https?:\/\//i.test(src)) return { tagName, attribs: { ...rest, 'data-remote-src': src } };
+      const { 'data-remote-src': _forged, ...kept } = attribs;
+      return { tagName, attribs: kept };
+    },
   },
 };
 

@@ -194,7 +194,14 @@ describe.each(engines)('staff admin on $name', (engine) => {
       const body = await b.request(frame);
       expect(body.res.headers.get('content-security-policy')).toMatch(/default-src 'none'.*sandbox/);
       expect(body.text).toContain('<b>attached</b>');
-      expect(body.text).not.toMatch(/<script|onclick|tracker\.test/);
+      expect(body.text).not.toMatch(/<script|onclick|\ssrc="https:\/\/tracker/);
+      // The remote image is kept aside, shown as a placeholder, and loads only when staff ask for it.
+      expect(body.text).toContain('data-remote-src="https://tracker.test/p.gif"');
+      expect(body.res.headers.get('content-security-policy')).toMatch(/img-src data:;/);
+      expect(page).toContain(`href="/admin/tickets/2?images=${/entries\/(\d+)\/html/.exec(frame)![1]}#entry-`);
+      const loaded = await b.request(`${frame}?images=1`);
+      expect(loaded.text).toMatch(/\ssrc="https:\/\/tracker\.test\/p\.gif"/);
+      expect(loaded.res.headers.get('content-security-policy')).toMatch(/img-src data: https: http:;/);
 
       // Ticket 2 marked as a duplicate of 1 from the composer: its thread shows on ticket 1, merged.
       const two = (await b.request('/admin/tickets/2')).text;

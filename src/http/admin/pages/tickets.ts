@@ -76,13 +76,17 @@ function attachmentsView(number: number, attachments: TicketForStaff['entries'][
   })}</ul>`;
 }
 
-function entryView(t: Strings, lang: string, number: number, e: TicketForStaff['entries'][number]): Markup {
+function entryView(t: Strings, lang: string, number: number, e: TicketForStaff['entries'][number], images: boolean): Markup {
   const full = e.full_text && e.full_text.trim() !== e.text.trim()
     ? html`<details><summary>${t.showFull}</summary><div class="text">${e.full_text}</div></details>`
     : '';
   // The mail's HTML, already sanitised at intake, only ever inside a frame with no script and no origin.
+  // Remote images stay out until staff ask: loading one tells the sender the mail was read.
+  const remote = e.html?.includes('data-remote-src=') && !images
+    ? html`<p class="muted"><a href="/admin/tickets/${number}?images=${e.id}#entry-${e.id}">${t.loadImages}</a></p>`
+    : '';
   const rich = e.html
-    ? html`<details><summary>${t.showHtml}</summary><iframe class="mail-html" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" title="${t.showHtml}" src="/admin/tickets/${number}/entries/${e.id}/html"></iframe></details>`
+    ? html`<details${images ? html` open` : ''}><summary>${t.showHtml}</summary>${remote}<iframe class="mail-html" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" title="${t.showHtml}" src="/admin/tickets/${number}/entries/${e.id}/html${images ? '?images=1' : ''}"></iframe></details>`
     : '';
   return html`<article class="card entry${e.kind === 'note' ? ' note' : ''}" id="entry-${e.id}">
 <header><strong>${e.staff_name ?? e.contact_name ?? e.author_email ?? ''}</strong><span>${formatDate(e.created_at, lang)}</span>${e.kind === 'note' ? html`<span class="badge">${t.internalNote}</span>` : ''}${e.unverified ? html`<span class="badge unverified" title="${e.unverified}">${t.unverified}</span>` : ''}</header>
@@ -113,14 +117,14 @@ function savedReplyPicker(t: Strings, number: number, replies: Composer['replies
 </form>`;
 }
 
-function ticketView(t: Strings, lang: string, view: TicketForStaff, staff: Array<{ email: string; name: string }>, csrf: string, note: { error?: string; saved?: boolean }, composer: Composer): Markup {
+function ticketView(t: Strings, lang: string, view: TicketForStaff, staff: Array<{ email: string; name: string }>, csrf: string, note: { error?: string; saved?: boolean; images?: number }, composer: Composer): Markup {
   const { ticket } = view;
   const reporter = ticket.reporter_name ? `${ticket.reporter_name} <${ticket.reporter_email}>` : (ticket.reporter_email ?? '');
   return html`<h1>#${ticket.number} ${ticket.summary}</h1>
 ${note.error ? flash('error', note.error) : ''}${note.saved ? flash('ok', t.changed) : ''}
 <div class="grid2">
 <section aria-label="${t.thread}">
-${view.entries.map((e) => entryView(t, lang, ticket.number, e))}
+${view.entries.map((e) => entryView(t, lang, ticket.number, e, note.images === e.id))}
 ${mergedView(t, lang, view)}
 <div class="card">
 <h2>${t.composer}</h2>
@@ -166,7 +170,7 @@ export function ticketPages(deps: TicketPageDeps) {
   const app = new Hono<AdminEnv>();
   const staffList = () => deps.db.selectFrom('staff').select(['email', 'name']).where('active', '=', 1).orderBy('name').execute();
 
-  async function render(c: Context<AdminEnv>, number: number, extra: { error?: string; saved?: boolean; status?: 200 | 409 | 422; text?: string } = {}) {
+  async function render(c: Context<AdminEnv>, number: number, extra: { error?: string; saved?: boolean; images?: number; status?: 200 | 409 | 422; text?: string } = {}) {
     const t = c.get('t');
     const session = c.get('session');
     const scope = await sessionScope(deps.db, session);
@@ -218,8 +222,12 @@ export function ticketPages(deps: TicketPageDeps) {
       .where('ticket.number', '=', Number(c.req.param('number'))), await sessionScope(deps.db, c.get('session')))
       .executeTakeFirst();
     if (!row?.html) return c.text(c.get('t').notFound, 404);
-    return c.html(`<!doctype html><html><head><meta charset="utf-8"><base target="_blank"></head><body>${row.html}</body></html>`, 200, {
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox",
+    // Asked for: the remote images kept aside at intake get their address back, and the CSP lets them load.
+    const images = c.req.query('images') === '1';
+    const body = images ? row.html.replace(/\sdata-remote-src="/g, ' src="') : row.html;
+    const placeholder = '<style>img[data-remote-src]{display:inline-block;min-width:40px;min-height:20px;border:1px dashed #9aa5b1;}</style>';
+    return c.html(`<!doctype html><html><head><meta charset="utf-8"><base target="_blank">${placeholder}</head><body>${body}</body></html>`, 200, {
+      'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; img-src data:${images ? ' https: http:' : ''}; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox`,
       'x-frame-options': 'SAMEORIGIN',
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
@@ -236,7 +244,7 @@ export function ticketPages(deps: TicketPageDeps) {
     return c.body(null, 204);
   });
 
-  app.get('/:number{[0-9]+}', (c) => render(c, Number(c.req.param('number')), { saved: c.req.query('saved') === '1' }));
+  app.get('/:number{[0-9]+}', (c) => render(c, Number(c.req.param('number')), { saved: c.req.query('saved') === '1', images: Number(c.req.query('images')) || undefined }));
 
   app.post('/:number{[0-9]+}/answer', async (c) => {
     const t = c.get('t');
