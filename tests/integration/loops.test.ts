@@ -196,7 +196,8 @@ suite('mail loops on $name', (engine) => {
     expect(last!.header('x-guichet-loop')).toBe('help.example.test');
     const headers = Object.fromEntries([...last!.parsed.headers].map(([k, v]) => [k, String(v)]));
     expect(carriesOurLoopHeader(headers, 'help.example.test')).toBe(true);
-  });
+    // 38 mails through IMAP and SMTP, each round waited for: longer than the default on a busy machine.
+  }, 120_000);
 
   it('asks "which project?" at most 3 times in 10 minutes and 10 times a day to a responder that answers each question with a new mail', async () => {
     p = await startClocked(engine, peers.dovecot, peers.sink);

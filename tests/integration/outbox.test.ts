@@ -151,7 +151,8 @@ describe.each(engines)('outbox on $name', (engine) => {
         ['client0@example.com', false], ['client1@example.com', true], ['client2@example.com', false],
       ]);
       expect(contacts[1]!.bounce_reason).toMatch(/550/);
-      expect(sink.messages.map((m) => m.envelope.to)).toEqual([['client0@example.com'], ['client2@example.com']]);
+      // The relay's connection pool may deliver them in either order.
+      expect(sink.messages.map((m) => m.envelope.to).sort()).toEqual([['client0@example.com'], ['client2@example.com']]);
       expect(t.worker.health().stalledSince).toBeNull();
     } finally {
       sink.acceptRecipient('client1@example.com');
