@@ -1,5 +1,5 @@
-// What staff read of tickets: the list and one ticket with its thread. Shared by the JSON API and
-// (next) the admin pages, so both show the same thing. Reads only.
+// What the JSON API reads of tickets: its list and one ticket with its public thread. Reads only;
+// the admin's own reads are ticket-list.ts (queues, search, keyset pages) and ticket-page.ts.
 import type { Kysely } from 'kysely';
 import type { Database, Status } from '../db/schema.ts';
 import { scopeTickets, type Scope } from './rights.ts';
