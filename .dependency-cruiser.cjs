@@ -10,6 +10,7 @@
 //          |
 //   foundations         src/protocol/ (our email protocol)   src/db/ (Kysely, schema, migrations runner)
 //   shared leaves       src/log.ts   src/worker-thread.ts
+//   operations          src/logger.ts (pino)   src/metrics.ts (prom-client)   (only the roots import them)
 //   frozen              migrations/ (imports nothing from src/)
 //
 // Each layer lists what it MAY import (a `pathNot` allow-list), so a folder nobody has placed yet is
@@ -36,6 +37,9 @@ const LAUNCHER = '^src/guichet[.]mjs$'; // the `guichet` bin: registers tsx, the
 const LOG = '^src/log[.]ts$';
 const WORKER_THREAD = '^src/worker-thread[.]ts$';
 const CONFIG = '^src/config[.]ts$';
+// How the running process reports itself (pino, prom-client): built by the composition roots, reached
+// by every other layer only through the Log and Metrics types of src/log.ts.
+const OPERATIONS = '^src/(logger|metrics)[.]ts$';
 const LAYER = (name) => `^src/${name}/`;
 
 /** Every path under src/ that has a place in the map above. */
@@ -45,6 +49,7 @@ const PLACED = [
   LOG,
   WORKER_THREAD,
   CONFIG,
+  OPERATIONS,
   ...['protocol', 'db', 'accounts', 'tickets', 'notify', 'mail', 'http', 'jobs'].map(LAYER),
 ];
 
@@ -93,6 +98,25 @@ module.exports = {
       severity: 'error',
       from: { path: [LOG, WORKER_THREAD] },
       to: { path: '^src/' },
+    },
+
+    onlyImports(
+      'operations-know-only-the-log',
+      'src/logger.ts and src/metrics.ts turn Log lines and Metrics calls into pino output and a ' +
+        'Prometheus registry. They know what they are told and nothing else: what a scrape reads ' +
+        '(the outbox depth, the mailbox) is handed in by the composition root.',
+      OPERATIONS,
+      [LOG],
+    ),
+    {
+      name: 'operations-only-in-composition-roots',
+      comment:
+        'The intake, the outbox and the web app report through the Log and Metrics ports of ' +
+        'src/log.ts, so they can be tested without a registry and never load pino or prom-client ' +
+        'themselves; only src/app.ts, src/cli.ts and src/commands/ build the real ones.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ROOTS },
+      to: { path: OPERATIONS },
     },
 
     // ---- configuration -----------------------------------------------------------------------

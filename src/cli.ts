@@ -75,12 +75,6 @@ async function demoAdmin(guichet: { database: { db: import('kysely').Kysely<impo
   return { email, password };
 }
 
-const consoleLog: Log = (level, msg) => {
-  const line = `${new Date().toISOString()} ${level.padEnd(5)} ${msg}`;
-  if (level === 'error') console.error(line);
-  else console.log(line);
-};
-
 // The process is wired lazily: mail, MJML and database libraries take seconds to load, which
 // `check-config` and `--help` should not pay.
 const loadApp = () => import('./app.ts');
@@ -96,7 +90,48 @@ function withoutConfigFlag(argv: string[]): string[] {
   return rest.filter((a) => !a.startsWith('--config='));
 }
 
-export async function main(argv: string[], log: Log = consoleLog): Promise<number> {
+/** The shell's convention for a process ended by a signal: 128 + its number. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Runs until SIGTERM or SIGINT, then stops within `shutdownSeconds`: the mail in hand is finished
+ * and the sends in flight end, so nothing is left half done. Past the bound the process exits
+ * anyway (1), naming what was still running; a second signal exits at once (130/143), since an
+ * operator who asks twice wants it gone. Either way no stored mail is lost: the next start finishes it.
+ */
+async function stopOnSignal(signalled: Promise<string>, guichet: { stop(): Promise<void>; stillRunning(): string[] }, shutdownSeconds: number, log: Log): Promise<number> {
+  const signal = await signalled;
+  const again = (second: string) => {
+    log('warn', `${second} again: exiting now, without waiting for ${guichet.stillRunning().join(', ') || 'anything'}`);
+    process.exit(SIGNAL_EXIT[second] ?? 1);
+  };
+  process.once('SIGINT', () => again('SIGINT'));
+  process.once('SIGTERM', () => again('SIGTERM'));
+  log('info', `${signal}: stopping (at most ${shutdownSeconds} s)`);
+  const started = Date.now();
+  const bound = setTimeout(() => {
+    log('error', `stop took over ${shutdownSeconds} s (shutdownSeconds); exiting with still running: ${guichet.stillRunning().join(', ') || 'nothing named'}`);
+    process.exit(1);
+  }, shutdownSeconds * 1000);
+  try {
+    await guichet.stop();
+  } finally {
+    clearTimeout(bound);
+  }
+  log('info', `stopped in ${Date.now() - started} ms`);
+  // Everything Guichet opened is closed; should a library keep a handle open, the bound still holds.
+  setTimeout(() => process.exit(0), Math.max(0, shutdownSeconds * 1000 - (Date.now() - started))).unref();
+  return 0;
+}
+
+function nextSignal(): Promise<string> {
+  return new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+export async function main(argv: string[], given?: Log): Promise<number> {
   // Directory commands take their own flags; only --config is read here.
   const directory = ['projects', 'organisations', 'staff', 'outbox', 'inbound', 'backup', 'restore'].includes(argv[0] ?? '');
   const { values, positionals } = parseArgs({
@@ -163,19 +198,24 @@ export async function main(argv: string[], log: Log = consoleLog): Promise<numbe
       }
     }
     case 'start': {
+      const { createLogger, logFormat } = await import('./logger.ts');
+      const log = given ?? createLogger({ format: logFormat() });
       const { createGuichet } = await loadApp();
       const guichet = await createGuichet(config, { log });
-      const { httpPort, smtpPort } = await guichet.start();
-      if (config.demo) process.stdout.write(demoBanner(config, httpPort, smtpPort, await demoAdmin(guichet, config)));
-      else log('info', `Guichet started: HTTP on ${config.admin.listen.host}:${httpPort}${config.imap ? ', reading IMAP' : ''}${smtpPort ? `, SMTP intake on ${smtpPort}` : ''}`);
-      await new Promise<void>((resolve) => {
-        const shutdown = () => resolve();
-        process.once('SIGINT', shutdown);
-        process.once('SIGTERM', shutdown);
+      // Listened for before start(), whose first IMAP round takes in the whole backlog: a stop
+      // must be able to cut that short too.
+      const signalled = nextSignal();
+      let stopping = false;
+      void signalled.then(() => (stopping = true));
+      const started = guichet.start().then(async ({ httpPort, smtpPort }) => {
+        if (stopping) return;
+        if (config.demo) process.stdout.write(demoBanner(config, httpPort, smtpPort, await demoAdmin(guichet, config)));
+        else log('info', `Guichet started: HTTP on ${config.admin.listen.host}:${httpPort}${config.imap ? ', reading IMAP' : ''}${smtpPort ? `, SMTP intake on ${smtpPort}` : ''}`);
       });
-      log('info', 'stopping');
-      await guichet.stop();
-      return 0;
+      // A start that fails before any signal fails the command; one cut short by the stop does not.
+      await Promise.race([started, signalled]);
+      started.catch((err: Error) => log('error', `start interrupted: ${err.message}`));
+      return stopOnSignal(signalled, guichet, config.shutdownSeconds, log);
     }
     case 'projects':
     case 'organisations':

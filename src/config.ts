@@ -166,6 +166,18 @@ const fileSchema = z
       })
       .strict()
       .default({ autoCloseDays: 14, autoCloseCron: '0 */15 * * * *', replyToClosed: 'new_ticket' }),
+    /**
+     * How long a stop (SIGTERM, SIGINT) may take: the chunk of mail in hand is finished, sends in
+     * flight end, then the process exits; past it, it exits anyway and logs what was still running.
+     */
+    shutdownSeconds: z.number().min(1).max(600).default(10),
+    metrics: z
+      .object({
+        /** /metrics without a token: for a scraper on a private network that cannot send one. */
+        public: z.boolean().default(false),
+      })
+      .strict()
+      .default({ public: false }),
   })
   .strict();
 

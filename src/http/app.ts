@@ -1,6 +1,6 @@
 // The HTTP app factory: everything it serves is built from the dependencies passed in, so tests call
 // `app.request()` without opening a port.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { sql, type Kysely } from 'kysely';
@@ -21,6 +21,14 @@ export interface HealthSource {
   outbox?(): { stalledSince: Date | null; lastError: string | null; stalledForMs: number };
 }
 
+/** /metrics as the composition root builds it (prom-client); http/ only serves it. */
+export interface MetricsSource {
+  contentType: string;
+  render(): Promise<string>;
+  /** Served without a token (config metrics.public): for a scraper on a private network. */
+  public: boolean;
+}
+
 /** An outbox stalled longer than this makes /healthz answer 503 (a short relay hiccup does not). */
 export const OUTBOX_STALL_UNHEALTHY_MS = 5 * 60_000;
 
@@ -33,6 +41,7 @@ export interface HttpDeps {
   /** How the integration token signs what it writes (config support.name). */
   supportName?: string;
   health: HealthSource;
+  metrics?: MetricsSource;
   verbs: StaffVerbDeps;
   /** Called after every request that may have changed something: what it queued can be sent. */
   onCommitted?: () => void;
@@ -50,7 +59,8 @@ export function createHttpApp(deps: HttpDeps) {
   });
 
   // Anyone may ask whether Guichet is up; what is down, and why, is for the holders of a token.
-  app.get('/healthz', async (c) => {
+  // /healthz/ready is the same answer under the name orchestrators expect.
+  const readiness = async (c: Context) => {
     let database: { ok: boolean; error?: string };
     try {
       await sql`select 1`.execute(deps.db);
@@ -74,6 +84,19 @@ export function createHttpApp(deps: HttpDeps) {
       .catch(() => undefined);
     const outbox = { pending: pending ? Number(pending.n) : null, stalledSince: sending.stalledSince, lastError: sending.lastError };
     return c.json({ ok, database, mailbox, outbox }, status);
+  };
+  app.get('/healthz', readiness);
+  app.get('/healthz/ready', readiness);
+  // Liveness is the process answering at all: a mailbox or a relay being down is no reason to restart it.
+  app.get('/healthz/live', (c) => c.json({ ok: true }));
+
+  app.get('/metrics', async (c) => {
+    if (!deps.metrics) return c.json({ error: 'not found' }, 404);
+    if (!deps.metrics.public && !(await callerOf(deps, c.req.header('authorization')).catch(() => null))) {
+      c.header('WWW-Authenticate', 'Bearer realm="guichet"');
+      return c.json({ error: 'a token is needed (or set metrics.public)' }, 401);
+    }
+    return c.body(await deps.metrics.render(), 200, { 'content-type': deps.metrics.contentType });
   });
 
   app.use('/api/v1/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: `the body is over ${MAX_BODY_BYTES} bytes` }, 413) }));

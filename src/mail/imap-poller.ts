@@ -50,6 +50,8 @@ export interface ImapPollerOptions {
    * this is a chunk of its own. With the next chunk fetched ahead, at most about twice this is held.
    */
   chunkBytes?: number;
+  /** How long stop() lets a running round finish before closing the connection under it; default 2 s. */
+  stopGraceMs?: number;
 }
 
 export interface ImapPollerState {
@@ -66,7 +68,10 @@ export interface ImapPollerState {
 export interface ImapPoller {
   /** Resolves after the first connection attempt and, if it connected, the first round. */
   start(): Promise<void>;
-  /** Lets an in-flight handle() finish, then closes the connection; leaves no timers or sockets. */
+  /**
+   * Fetches nothing more, lets the chunks already handed to handle() finish and be marked, then logs
+   * out (ending IDLE); leaves no timers or sockets.
+   */
   stop(): Promise<void>;
   state(): ImapPollerState;
   /** One round after the current one; rejects when not connected or when IMAP failed. */
@@ -237,14 +242,18 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
         if (m.source) fetched.push({ raw: m.source, source: { mailbox, uidValidity: validity, uid: m.uid } });
       }
       fetched.sort((a, b) => a.source.uid - b.source.uid);
-      const handled = fetched.length && running && !failed ? opts.handle(fetched) : Promise.resolve();
+      const handing = fetched.length > 0 && running && !failed;
+      const handled = handing ? opts.handle(fetched) : Promise.resolve();
       handled.catch(() => (failed = true)); // awaited below; this also keeps an early failure from being unhandled
-      return { uids: fetched.map((m) => m.source.uid), handled };
+      // A chunk fetched after stop() was not handed over: it must not be marked.
+      return { uids: handing ? fetched.map((m) => m.source.uid) : [], handled };
     };
     let next: ReturnType<typeof fetchAndHand> | null = chunks.length ? fetchAndHand(chunks[0]!) : null;
     next?.catch(ignore);
     try {
-      for (let i = 0; next && running; i++) {
+      // Runs on after stop() until the chunks already handed over are marked, so a stop leaves no
+      // stored message unmarked; no chunk is fetched after it.
+      for (let i = 0; next; i++) {
         const current = await next;
         // The next chunk is fetched while this one is handled: the server works while Guichet does.
         next = i + 1 < chunks.length && running ? fetchAndHand(chunks[i + 1]!) : null;
@@ -298,11 +307,17 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
       running = false;
       clearTimers();
       let grace: NodeJS.Timeout | undefined;
-      await Promise.race([tail, new Promise((r) => (grace = setTimeout(r, STOP_GRACE_MS)))]);
+      await Promise.race([tail, new Promise((r) => (grace = setTimeout(r, opts.stopGraceMs ?? STOP_GRACE_MS)))]);
       clearTimeout(grace);
       const c = client;
       client = null;
       connected = false;
+      if (c?.usable) {
+        // LOGOUT ends IDLE the way the server expects; a server that does not answer is cut off.
+        let bye: NodeJS.Timeout | undefined;
+        await Promise.race([c.logout().catch(ignore), new Promise((r) => (bye = setTimeout(r, 1000)))]);
+        clearTimeout(bye);
+      }
       c?.close();
       await tail; // a handle() still running finishes before the caller closes its storage
     },

@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Database, InboundState } from '../db/schema.ts';
-import { silentLog, type Log } from '../log.ts';
+import { noMetrics, silentLog, type Log, type Metrics } from '../log.ts';
 import { applyInTransaction, type IntakeNotices, type IntakeSettings } from './apply.ts';
 import { recordRaw, reject, release, reset, type Finished } from './inbound.ts';
 import { advanceCursor, lastHandledUid } from './mailbox-cursor.ts';
@@ -46,6 +46,8 @@ export interface IntakeOptions {
   onCommitted?: () => void;
   now?: () => Date;
   log?: Log;
+  /** Each message's outcome and how long its batch took, for /metrics. */
+  metrics?: Metrics;
 }
 
 export interface IntakeResult {
@@ -64,6 +66,7 @@ export interface IntakeItem {
 export function createIntake(opts: IntakeOptions) {
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? silentLog;
+  const metrics = opts.metrics ?? noMetrics;
   const rawDir = path.join(opts.dataDir, 'raw');
   const prepareOptions = { rawDir, filesDir: path.join(opts.dataDir, 'attachments'), limits: opts.limits };
   createFanOut(prepareOptions.rawDir);
@@ -94,7 +97,7 @@ export function createIntake(opts: IntakeOptions) {
    * savepoint each, so a backlog costs two commits per batch instead of two per message, and one
    * message that fails to apply is rolled back alone and recorded as failed.
    */
-  async function applyBatch(items: IntakeItem[], job: PrepareJob): Promise<{ results: IntakeResult[]; finished: Array<Finished | null> }> {
+  async function applyBatch(items: IntakeItem[], job: PrepareJob): Promise<{ results: IntakeResult[]; finished: Array<Finished | null>; messageIds: Array<string | null> }> {
     const at = now();
     const bytes = await job.stored;
     const stored = await opts.db.transaction().execute(async (trx) => {
@@ -152,7 +155,7 @@ export function createIntake(opts: IntakeOptions) {
     // remembers it, so the next round does not fetch it again.
     const skipped = items.filter((item, i) => results[i]!.duplicate && item.source.uid !== null && item.source.uidValidity !== null).at(-1);
     if (skipped) await advanceCursor(opts.db, skipped.source.mailbox, skipped.source.uidValidity!, skipped.source.uid!);
-    return { results, finished };
+    return { results, finished, messageIds: stored.map((s) => s.row.message_id) };
   }
 
   /**
@@ -174,13 +177,21 @@ export function createIntake(opts: IntakeOptions) {
 
   /** Several messages at once, in order. Throws only when storing or committing failed: nothing is then marked done. */
   async function handleBatch(items: IntakeItem[]): Promise<IntakeResult[]> {
+    const handedAt = performance.now();
     // Preparing starts now, even while an earlier batch is still being applied.
     const job = preparer.run(items.map((item) => item.raw));
-    const { results, finished } = await inOrder(() => applyBatch(items, job));
+    const { results, finished, messageIds } = await inOrder(() => applyBatch(items, job));
     opts.onCommitted?.();
-    for (const r of results) {
-      if (r.state === 'failed') log('warn', `inbound ${r.inboundId}: ${r.outcome}`);
-      else log('info', `inbound ${r.inboundId}: ${r.state} ${r.outcome}${r.ticketNumber ? ` #${r.ticketNumber}` : ''}`);
+    const seconds = (performance.now() - handedAt) / 1000;
+    for (const [i, r] of results.entries()) {
+      metrics.inbound(r.duplicate ? 'duplicate' : r.state, seconds);
+      // One line per message with what an operator searches by: the row, the Message-ID, the ticket.
+      const fields = {
+        inboundId: r.inboundId, messageId: messageIds[i] ?? null, source: items[i]!.source.mailbox,
+        state: r.state, outcome: r.outcome, ticket: r.ticketNumber, ...(r.duplicate ? { duplicate: true } : {}),
+      };
+      if (r.state === 'failed') log('warn', `inbound ${r.inboundId}: ${r.outcome}`, fields);
+      else log('info', `inbound ${r.inboundId}: ${r.state} ${r.outcome}${r.ticketNumber ? ` #${r.ticketNumber}` : ''}`, fields);
     }
     for (const f of finished) if (f?.replay !== undefined) await replayPending(f.replay);
     return results;
@@ -220,7 +231,11 @@ export function createIntake(opts: IntakeOptions) {
     /** The highest UID of a mailbox (at this UIDVALIDITY) that needs no fetching again. */
     lastUid: (mailbox: string, uidValidity: number) => lastHandledUid(opts.db, mailbox, uidValidity),
     warm: () => preparer.warm(),
-    close: () => preparer.close(),
+    /** Lets the batches in hand commit (their sources are waiting to mark them), then ends the prepare thread. */
+    close: async () => {
+      await tail.then(() => {}, () => {});
+      await preparer.close();
+    },
   };
 }
 
