@@ -10,38 +10,10 @@ import { addStaff } from '../../src/accounts/directory.ts';
 import type { Guichet } from '../../src/app.ts';
 import { testEngines } from '../support/databases.ts';
 import { buildGuichet } from '../support/guichet.ts';
+import { browser, hidden, type Form } from '../support/admin-browser.ts';
 
 const engines = await testEngines();
 
-type Form = Record<string, string | string[]>;
-
-/** A browser's cookie jar, just enough of one; a form field given as a list is sent once per value (checkboxes). */
-function browser(g: Guichet) {
-  const jar = new Map<string, string>();
-  return {
-    async request(path: string, init: { form?: Form } = {}) {
-      const headers: Record<string, string> = {};
-      if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-      let body: string | undefined;
-      if (init.form) {
-        headers['content-type'] = 'application/x-www-form-urlencoded';
-        const params = new URLSearchParams();
-        for (const [k, v] of Object.entries(init.form)) for (const one of Array.isArray(v) ? v : [v]) params.append(k, one);
-        body = params.toString();
-      }
-      const res = await g.http.request(path, { method: init.form ? 'POST' : 'GET', headers, body });
-      for (const cookie of res.headers.getSetCookie()) {
-        const [pair] = cookie.split(';');
-        const [name, value] = pair!.split('=');
-        if (/max-age=0|expires=thu, 01 jan 1970/i.test(cookie) || value === '') jar.delete(name!);
-        else jar.set(name!, value!);
-      }
-      return { res, text: await res.text() };
-    },
-  };
-}
-
-const hidden = (page: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(page)?.[1] ?? '';
 
 async function signIn(g: Guichet, email: string, password: string) {
   const b = browser(g);

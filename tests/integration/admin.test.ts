@@ -7,35 +7,9 @@ import { addStaff } from '../../src/accounts/directory.ts';
 import type { Guichet } from '../../src/app.ts';
 import { testEngines } from '../support/databases.ts';
 import { buildGuichet, clientMail } from '../support/guichet.ts';
+import { browser, hidden } from '../support/admin-browser.ts';
 
 const engines = await testEngines();
-
-/** A browser's cookie jar, just enough of one: cookies by name, sent back on every request. */
-function browser(g: Guichet) {
-  const jar = new Map<string, string>();
-  return {
-    jar,
-    async request(path: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
-      const headers: Record<string, string> = { ...init.headers };
-      if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-      let body: string | undefined;
-      if (init.form) {
-        headers['content-type'] = 'application/x-www-form-urlencoded';
-        body = new URLSearchParams(init.form).toString();
-      }
-      const res = await g.http.request(path, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body });
-      for (const cookie of res.headers.getSetCookie()) {
-        const [pair] = cookie.split(';');
-        const [name, value] = pair!.split('=');
-        if (/max-age=0|expires=thu, 01 jan 1970/i.test(cookie) || value === '') jar.delete(name!);
-        else jar.set(name!, value!);
-      }
-      return { res, text: await res.text(), cookies: res.headers.getSetCookie() };
-    },
-  };
-}
-
-const hidden = (page: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(page)?.[1] ?? '';
 
 describe.each(engines)('staff admin on $name', (engine) => {
   afterAll(() => engine.cleanup());

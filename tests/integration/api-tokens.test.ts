@@ -11,36 +11,12 @@ import type { Guichet } from '../../src/app.ts';
 import { issueStaffToken } from '../../src/http/auth.ts';
 import { testEngines } from '../support/databases.ts';
 import { API_TOKEN, buildGuichet, clientMail } from '../support/guichet.ts';
+import { browser, hidden } from '../support/admin-browser.ts';
 
 const engines = await testEngines();
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
-const hidden = (page: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(page)?.[1] ?? '';
-
-/** A browser's cookie jar, just enough of one (as in admin.test.ts). */
-function browser(g: Guichet) {
-  const jar = new Map<string, string>();
-  return {
-    async request(path: string, init: { form?: Record<string, string> } = {}) {
-      const headers: Record<string, string> = {};
-      if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-      let body: string | undefined;
-      if (init.form) {
-        headers['content-type'] = 'application/x-www-form-urlencoded';
-        body = new URLSearchParams(init.form).toString();
-      }
-      const res = await g.http.request(path, { method: init.form ? 'POST' : 'GET', headers, body });
-      for (const cookie of res.headers.getSetCookie()) {
-        const [name, value] = cookie.split(';')[0]!.split('=');
-        if (/max-age=0/i.test(cookie) || value === '') jar.delete(name!);
-        else jar.set(name!, value!);
-      }
-      return { res, text: await res.text() };
-    },
-  };
-}
-
 async function signIn(g: Guichet, email: string, password: string) {
   const b = browser(g);
   const login = await b.request('/admin/login');

@@ -16,36 +16,10 @@ import { visibleProjects } from '../../src/tickets/rights.ts';
 import { queueCounts } from '../../src/tickets/ticket-list.ts';
 import { testEngines } from '../support/databases.ts';
 import { API_TOKEN, buildGuichet, clientMail } from '../support/guichet.ts';
+import { browser, hidden } from '../support/admin-browser.ts';
 
 const engines = await testEngines();
 const PIPE = { mailbox: 'pipe', uidValidity: null, uid: null };
-const hidden = (page: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(page)?.[1] ?? '';
-
-/** A browser's cookie jar, just enough of one (as in admin.test.ts). */
-function browser(g: Guichet) {
-  const jar = new Map<string, string>();
-  return {
-    async request(url: string, init: { form?: Record<string, string | string[]> } = {}) {
-      const headers: Record<string, string> = {};
-      if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-      let body: string | undefined;
-      if (init.form) {
-        headers['content-type'] = 'application/x-www-form-urlencoded';
-        const params = new URLSearchParams();
-        for (const [k, v] of Object.entries(init.form)) for (const x of ([] as string[]).concat(v)) params.append(k, x);
-        body = params.toString();
-      }
-      const res = await g.http.request(url, { method: init.form ? 'POST' : 'GET', headers, body });
-      for (const cookie of res.headers.getSetCookie()) {
-        const [name, value] = cookie.split(';')[0]!.split('=');
-        if (/max-age=0/i.test(cookie) || value === '') jar.delete(name!);
-        else jar.set(name!, value!);
-      }
-      return { res, text: await res.text() };
-    },
-  };
-}
-
 describe.each(engines)('who sees what on $name', (engine) => {
   afterAll(() => engine.cleanup());
 
