@@ -240,6 +240,8 @@ export interface OutboxTable {
   attempts: number;
   next_attempt_at: Timestamp;
   lease_until: Timestamp | null;
+  /** The process holding the lease (connect.ts, PROCESS_HOLDER); null when not claimed. */
+  lease_holder: string | null;
   last_error: string | null;
   server_response: string | null;
   created_at: Timestamp;

@@ -3,6 +3,7 @@
 // held, failed), reset to pending for a replay, released from hold by a project answer. Keeping the
 // transitions here is what lets a crash anywhere replay a message without doing it twice.
 import type { Kysely } from 'kysely';
+import { commitDurably } from '../db/connect.ts';
 import type { Database, InboundMessage, InboundState, Trx } from '../db/schema.ts';
 import type { StoredBytes } from './raw-store.ts';
 import type { MailSource } from './types.ts';
@@ -14,8 +15,13 @@ export interface StoredRaw {
 }
 
 
-/** The inbound_message row of bytes already on disk: inserted, or the one a first delivery left. */
+/**
+ * The inbound_message row of bytes already on disk: inserted, or the one a first delivery left.
+ * Its transaction commits durably: once it has, the source is told it may forget the message
+ * (IMAP `\Seen` or move, SMTP 250, `guichet ingest` exit 0), so a power cut must not take it back.
+ */
 export async function recordRaw(db: Kysely<Database>, bytes: StoredBytes, source: MailSource, now: Date): Promise<StoredRaw> {
+  await commitDurably(db);
   const sha = bytes.sha256;
   const existing = async () =>
     db

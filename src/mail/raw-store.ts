@@ -4,9 +4,14 @@
 // temporary name and renamed, so concurrent writers never leave a partial file. The row that
 // records them is inbound.ts's (recordRaw). Folders are created 0700 and files 0600: the mail is
 // other people's, readable by Guichet's user alone.
+// A file is on stable storage before it is returned: its bytes are synced before the rename (a
+// name must never stand for a partial file, since an existing name is never written again) and its
+// folder after it, so that the row that names it, once committed, never outlives it in a power cut.
+// Folder syncs are shared: writers that renamed into one folder before its sync began are all
+// covered by it, so a chunk of messages costs about one sync per folder, not two per message.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 
 export function sha256(bytes: Buffer | string): string {
@@ -21,11 +26,55 @@ const knownDirs = new Set<string>();
  * storing a message never has to create one (a folder costs as much as a file to create).
  */
 export function createFanOut(dir: string): void {
+  let created = false;
   for (let i = 0; i < 256; i++) {
     const folder = path.join(dir, i.toString(16).padStart(2, '0'));
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    if (!existsSync(folder)) {
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      created = true;
+    }
     knownDirs.add(folder);
   }
+  if (created) {
+    syncFolderNow(dir);
+    syncFolderNow(path.dirname(dir));
+  }
+}
+
+function syncFolderNow(folder: string): void {
+  const fd = openSync(folder, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Per folder: the sync not begun yet, which later writers join, and the one running. */
+const folderSyncs = new Map<string, { queued: Promise<void> | null; running: Promise<void> | null }>();
+
+/** Resolves once a sync of the folder begun after this call has ended. */
+function syncFolder(folder: string): Promise<void> {
+  let state = folderSyncs.get(folder);
+  if (!state) folderSyncs.set(folder, (state = { queued: null, running: null }));
+  if (state.queued) return state.queued;
+  const s = state;
+  const next: Promise<void> = (s.running ?? Promise.resolve()).catch(() => {}).then(async () => {
+    s.queued = null;
+    s.running = next;
+    try {
+      const handle = await open(folder, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      if (s.running === next) s.running = null;
+    }
+  });
+  s.queued = next;
+  return next;
 }
 
 /**
@@ -40,12 +89,20 @@ export async function writeContentAddressed(dir: string, bytes: Buffer, ext: str
   const file = path.join(folder, `${sha}${ext}`);
   if (!knownDirs.has(folder)) {
     await mkdir(folder, { recursive: true, mode: 0o700 });
+    await syncFolder(dir);
     knownDirs.add(folder);
   }
   if (!existsSync(file)) {
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, bytes, { mode: 0o600 });
+    const handle = await open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(bytes);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, file);
+    await syncFolder(folder);
   }
   return { sha, file };
 }

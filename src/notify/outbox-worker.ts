@@ -1,7 +1,12 @@
-// Sends due outbox rows. A row is claimed with a lease before sending, so two Guichet processes
-// never send the same notification at once; a crash mid-send lets the lease expire and the row is
-// tried again (at-least-once, with the Message-ID stable so mail programs fold a rare duplicate).
-// Claims and outcomes are written a batch per transaction: on a backlog, commits are the cost.
+// Sends due outbox rows. A row is claimed with a lease naming this process before sending, so two
+// Guichet processes never send the same notification at once. The leases of a process that is gone
+// (killed, restarted: connect.ts judges which, per engine) are released at this worker's first run
+// and then every few seconds, so what it had claimed goes out at once rather than when the lease
+// runs out; the lease stays the fallback. Either way delivery is at-least-once: a process killed
+// between the relay's 250 and the record leaves a row that is sent again, with the same Message-ID
+// so mail programs fold the duplicate. The claim commits durably (commitDurably): nothing is sent
+// about a change that a power cut could still take back. Claims and outcomes are written a batch
+// per transaction: on a backlog, commits are the cost.
 //
 // Failures are handled like an MTA would (mailer.ts, classifyFailure):
 // - a transient one (4xx, a dead sender thread…) is retried, the delay doubling from
@@ -14,8 +19,9 @@
 //   logged at error level; once the relay answers, `onRecovered` queues one staff notice.
 import type { Kysely } from 'kysely';
 import { markBouncing } from '../accounts/contacts.ts';
+import { commitDurably, PROCESS_HOLDER, type Leases } from '../db/connect.ts';
 import type { Database, OutboxRow, Trx } from '../db/schema.ts';
-import { noMetrics, silentLog, type Log, type Metrics } from '../log.ts';
+import { silentLog, type Log } from '../log.ts';
 import { classifyFailure, type Mailer } from './mailer.ts';
 
 /** An outage of the relay, from its first failure to the probe that worked. */
@@ -43,10 +49,10 @@ export interface OutboxWorkerOptions {
   backoffSeconds: number;
   /** Queues the one staff notice of an outage, in the transaction given, once the relay works again. */
   onRecovered?: (trx: Trx, outage: RelayOutage, now: Date) => Promise<void>;
+  /** Names this process in its claims and judges which holders are gone; without it, leases only expire. */
+  leases?: Leases;
   now?: () => Date;
   log?: Log;
-  /** Sends and failed sends by kind, for /metrics. */
-  metrics?: Metrics;
 }
 
 export interface OutboxWorker {
@@ -58,11 +64,12 @@ export interface OutboxWorker {
   idle(): Promise<void>;
   /** Whether sending is paused by a relay outage, since when and why. */
   health(): OutboxHealth;
-  /** Claims nothing more; resolves once the sends in flight have ended and their outcomes are recorded. */
   stop(): Promise<void>;
 }
 
 const LEASE_MS = 5 * 60_000;
+/** How often the leases of gone holders are looked for, at most (runs come at least every retryCron tick). */
+const RELEASE_EVERY_MS = 5_000;
 const BATCH = 50;
 const KICK_DELAY_MS = 20;
 export const MAX_BACKOFF_MS = 3600_000;
@@ -71,12 +78,17 @@ export function retryDelayMs(attempts: number, backoffSeconds: number): number {
   return Math.min(backoffSeconds * 1000 * 2 ** Math.max(0, Math.min(attempts - 1, 30)), MAX_BACKOFF_MS);
 }
 
+/** What sending one claimed row came to, waiting to be recorded. */
+interface Outcome {
+  row: OutboxRow;
+  result: PromiseSettledResult<Awaited<ReturnType<Mailer['send']>>>;
+}
+
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? silentLog;
-  const metrics = opts.metrics ?? noMetrics;
   const windowMs = opts.retryForHours * 3600_000;
   let running: Promise<number> | null = null;
   let again = false;
@@ -84,6 +96,30 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   let kickTimer: NodeJS.Timeout | null = null;
   /** Set while the relay is down: nothing is claimed until a probe works. */
   let stall: { since: Date; lastError: string; probes: number; nextProbeAt: Date } | null = null;
+  const holder = opts.leases?.holder ?? PROCESS_HOLDER;
+  let releasedAt = 0;
+
+  /** Frees the leases of holders that are gone, so their rows are due again now. */
+  async function releaseGone(): Promise<void> {
+    if (!opts.leases || Date.now() - releasedAt < RELEASE_EVERY_MS) return;
+    releasedAt = Date.now();
+    const verdict = await opts.leases.check();
+    if (!verdict) return;
+    const res = await opts.db
+      .updateTable('outbox')
+      .set({ lease_until: null, lease_holder: null })
+      .where('state', '=', 'pending')
+      .where('lease_until', 'is not', null)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('lease_holder', 'is not', null), eb('lease_holder', 'not in', verdict.alive)]),
+          ...(verdict.unnamedGone ? [eb('lease_holder', 'is', null)] : []),
+        ]),
+      )
+      .executeTakeFirst();
+    const released = Number(res.numUpdatedRows);
+    if (released) log('info', `outbox: ${released} notification(s) claimed by a process that is gone, to send now`);
+  }
 
   function pause(at: Date, error: string) {
     if (stall) {
@@ -124,11 +160,12 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   async function claim(rows: OutboxRow[]): Promise<OutboxRow[]> {
     const lease = new Date(now().getTime() + LEASE_MS).toISOString();
     return opts.db.transaction().execute(async (trx) => {
+      await commitDurably(trx);
       const mine: OutboxRow[] = [];
       for (const row of rows) {
         const res = await trx
           .updateTable('outbox')
-          .set({ lease_until: lease, attempts: row.attempts + 1 })
+          .set({ lease_until: lease, lease_holder: holder, attempts: row.attempts + 1 })
           .where('id', '=', row.id)
           .where('state', '=', 'pending')
           .where('attempts', '=', row.attempts)
@@ -139,18 +176,40 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     });
   }
 
-  /** Sends the claimed rows at once, then records every outcome in one transaction. */
+  /**
+   * Sends the claimed rows at once and records outcomes as they come, a transaction for whatever
+   * arrived while the one before committed: a relay's 250 is recorded within about one commit, so a
+   * kill duplicates at most the few sends that ended in that time, not the whole batch.
+   */
   async function sendAll(rows: OutboxRow[]): Promise<number> {
-    const results = await Promise.allSettled(rows.map((row) => opts.mailer.send(row)));
+    const arrived: Outcome[] = [];
+    let recording: Promise<void> = Promise.resolve();
+    const flush = () => (recording = recording.then(() => (arrived.length ? record(arrived.splice(0)) : undefined)));
+    const results = await Promise.all(
+      rows.map((row) =>
+        opts.mailer.send(row).then(
+          (value) => ({ status: 'fulfilled' as const, value }),
+          (reason: unknown) => ({ status: 'rejected' as const, reason }),
+        ).then((result) => {
+          arrived.push({ row, result });
+          // A failure to record is the last flush's to report.
+          flush().catch(() => {});
+          return result;
+        }),
+      ),
+    );
+    await flush();
+    return results.filter((r) => r.status === 'fulfilled').length;
+  }
+
+  async function record(outcomes: Outcome[]): Promise<void> {
     const at = now();
     await opts.db.transaction().execute(async (trx) => {
-      for (const [i, result] of results.entries()) {
-        const row = rows[i]!;
+      for (const { row, result } of outcomes) {
         if (result.status === 'fulfilled') {
-          metrics.sent();
           await trx
             .updateTable('outbox')
-            .set({ state: 'sent', sent_at: at.toISOString(), server_response: result.value.response, lease_until: null, last_error: null })
+            .set({ state: 'sent', sent_at: at.toISOString(), server_response: result.value.response, lease_until: null, lease_holder: null, last_error: null })
             .where('id', '=', row.id)
             .execute();
           continue;
@@ -159,12 +218,11 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
         const error = messageOf(err);
         const response = (err as { response?: string }).response ?? null;
         const kind = classifyFailure(err);
-        metrics.sendFailed(kind);
         if (kind === 'relay') {
           // Not the message's fault: back to pending as it was, its attempt not counted.
           await trx
             .updateTable('outbox')
-            .set({ attempts: row.attempts, lease_until: null, last_error: error, server_response: response })
+            .set({ attempts: row.attempts, lease_until: null, lease_holder: null, last_error: error, server_response: response })
             .where('id', '=', row.id)
             .execute();
           pause(at, error);
@@ -181,20 +239,25 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
             server_response: response,
             next_attempt_at: new Date(at.getTime() + retryDelayMs(attempts, opts.backoffSeconds)).toISOString(),
             lease_until: null,
+            lease_holder: null,
           })
           .where('id', '=', row.id)
           .execute();
         if (kind === 'recipient') await markBouncing(trx, [row.recipient], response ?? error, at);
         log(final ? 'error' : 'warn', `outbox ${row.id} to ${row.recipient} ${
           kind === 'recipient' ? 'refused, failed' : final ? `failed after ${attempts} attempts in ${opts.retryForHours} h` : 'will retry'
-        }: ${error}`, { outboxId: row.id, recipient: row.recipient, ticketId: row.ticket_id, kind, attempts, state: final ? 'failed' : 'pending' });
+        }: ${error}`);
       }
     });
-    return results.filter((r) => r.status === 'fulfilled').length;
   }
 
   async function drain(): Promise<number> {
     let sent = 0;
+    try {
+      await releaseGone();
+    } catch (err) {
+      log('warn', `outbox: could not look for leases of processes that are gone: ${messageOf(err)}`);
+    }
     if (!(await probe())) return sent;
     for (;;) {
       const t = now().toISOString();

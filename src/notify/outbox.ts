@@ -118,7 +118,7 @@ export async function retryFailed(
     if (!rows.length) return [];
     await trx
       .updateTable('outbox')
-      .set({ state: 'pending', next_attempt_at: opts.now.toISOString(), lease_until: null })
+      .set({ state: 'pending', next_attempt_at: opts.now.toISOString(), lease_until: null, lease_holder: null })
       .where('id', 'in', rows.map((r) => r.id))
       .where('state', '=', 'failed')
       .execute();
