@@ -25,6 +25,7 @@ import { OutboxError, retryFailed } from './notify/outbox.ts';
 import { createOutboxWorker, type OutboxWorker } from './notify/outbox-worker.ts';
 import { createRenderer } from './notify/render.ts';
 import { isOurAddress } from './protocol/addresses.ts';
+import { createMetrics, INBOUND_STATES_WATCHED, type Levels, type MetricsRegistry } from './metrics.ts';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../templates/', import.meta.url));
 
@@ -37,9 +38,16 @@ export interface Guichet {
   mailer: Mailer;
   http: ReturnType<typeof createHttpApp>;
   poller: ImapPoller | null;
+  metrics: MetricsRegistry;
   /** Starts the mail sources, the scheduler and (unless `listen: false`) the HTTP server. */
   start(opts?: { listen?: boolean }): Promise<{ httpPort: number | null; smtpPort: number | null }>;
+  /**
+   * Takes in no more mail, lets the batch in hand commit and the sends in flight end, then closes
+   * the database. Not bounded here: `guichet start` bounds it (shutdownSeconds) with stillRunning().
+   */
   stop(): Promise<void>;
+  /** What stop() is still waiting for, named for the operator's log line. */
+  stillRunning(): string[];
 }
 
 export async function createGuichet(
@@ -57,6 +65,9 @@ export async function createGuichet(
   await chmod(config.dataDir, 0o700);
   const database = openDatabase(config.database.url);
   await migrateToLatest(database.db);
+  // Levels are read at scrape time from the database and the poller, so they hold across restarts
+  // and across processes sharing the database. `outbox` and `poller` exist by the first scrape.
+  const metrics = createMetrics(() => readLevels(database.db, () => (poller ? poller.state() : null), () => outbox.health().stalledSince !== null, now));
   const renderer = await createRenderer({ templatesDir: TEMPLATES_DIR, productName: config.support.name });
   const replySecret = config.authentication.secret ?? (await installationSecret(database.db, 'reply-token', now()));
 
@@ -75,6 +86,7 @@ export async function createGuichet(
     leases: database.leases,
     now: opts.now,
     log,
+    metrics,
   });
   const sendSoon = () => outbox.kick();
   const notifier = createNotifier({
@@ -112,6 +124,7 @@ export async function createGuichet(
     onCommitted: sendSoon,
     now: opts.now,
     log,
+    metrics,
   });
 
   const poller = config.imap
@@ -125,6 +138,8 @@ export async function createGuichet(
         lastUid: intake.lastUid,
         // Through the intake object, so whatever wraps its method (a benchmark's timer) sees every chunk.
         handle: (chunk) => intake.handleBatch(chunk),
+        // Most of the stop's bound goes to the chunk in hand; the rest to closing after it.
+        stopGraceMs: Math.max(1000, config.shutdownSeconds * 1000 - 2000),
         log,
       })
     : null;
@@ -134,6 +149,7 @@ export async function createGuichet(
     apiToken: config.admin.apiToken,
     supportName: config.support.name,
     health: { mailbox: () => (poller ? poller.state() : null), outbox: () => outbox.health() },
+    metrics: { contentType: metrics.contentType, render: () => metrics.render(), public: config.metrics.public },
     verbs: { notices: notifier, language: config.defaultLanguage },
     onCommitted: sendSoon,
     log,
@@ -165,10 +181,23 @@ export async function createGuichet(
   let server: ServerType | null = null;
   let smtp: SmtpIntake | null = null;
   let jobs: Array<ReturnType<typeof cron.schedule>> = [];
+  let starting: Promise<unknown> | null = null;
+  let stopRequested = false;
+  const waitingFor = new Set<string>();
+  const step = async (name: string, run: () => Promise<unknown>) => {
+    waitingFor.add(name);
+    try {
+      await run();
+    } finally {
+      waitingFor.delete(name);
+    }
+  };
 
-  return {
-    config, database, intake, notifier, outbox, mailer, http, poller,
+  const guichet: Guichet = {
+    config, database, intake, notifier, outbox, mailer, http, poller, metrics,
+    stillRunning: () => [...waitingFor],
     async start(startOpts = {}) {
+      metrics.withProcessMetrics();
       jobs = [
         cron.schedule(config.outbox.retryCron, () => void outbox.runOnce(), { noOverlap: true }),
         cron.schedule(config.workflow.autoCloseCron, async () => {
@@ -199,9 +228,11 @@ export async function createGuichet(
           handle: intake.handle,
         });
       }
-      if (poller) await poller.start();
+      // A stop asked meanwhile (a signal during the first IMAP round, which takes in the whole
+      // backlog) lets nothing more start.
+      if (poller && !stopRequested) await poller.start();
       let httpPort: number | null = null;
-      if (startOpts.listen !== false) {
+      if (startOpts.listen !== false && !stopRequested) {
         const { host, port } = config.admin.listen;
         httpPort = await new Promise<number>((resolve, reject) => {
           server = serve({ fetch: http.fetch, hostname: host, port }, (info) => resolve(info.port));
@@ -211,16 +242,76 @@ export async function createGuichet(
       return { httpPort, smtpPort: smtp?.port ?? null };
     },
     async stop() {
-      for (const job of jobs) await job.destroy();
-      if (poller) await poller.stop();
-      if (smtp) await smtp.close();
-      await intake.close();
-      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-      await outbox.stop();
-      mailer.close();
-      await database.close();
+      stopRequested = true;
+      // start() may still be in its first IMAP round: stopping the poller now ends that round after
+      // the chunk in hand, and start() returns.
+      const pollerStopped = step('IMAP poller (the chunk in hand)', async () => poller?.stop());
+      await step('start', async () => starting?.catch(() => {}));
+      await step('scheduled jobs (auto-close)', async () => {
+        for (const job of jobs) await job.destroy();
+      });
+      // The sources stop taking mail first, then the intake finishes what they handed over; the
+      // outbox and the HTTP server wind down meanwhile. The database closes after all of them.
+      await Promise.all([
+        (async () => {
+          await Promise.all([
+            pollerStopped,
+            step('SMTP receiver (open sessions)', async () => smtp?.close()),
+          ]);
+          await step('intake (the batch in hand)', () => intake.close());
+        })(),
+        step('HTTP server (open requests)', async () => {
+          if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+        }),
+        step('outbox (sends in flight)', () => outbox.stop()),
+      ]);
+      await step('database', async () => {
+        mailer.close();
+        await database.close();
+      });
     },
   };
+  // So that stop() knows of a start() in progress, however it ends.
+  const startOnce = guichet.start;
+  guichet.start = (startOpts) => {
+    const run = startOnce(startOpts);
+    starting = run;
+    return run;
+  };
+  return guichet;
+}
+
+/** The levels /metrics reports, read at scrape time; a part that cannot be read is left out. */
+async function readLevels(db: Db['db'], poller: () => { mailbox: string; connected: boolean; lastPollAt: Date | null } | null, relayStalled: () => boolean, now: () => Date): Promise<Levels> {
+  const state = poller();
+  const mailbox = state && { name: state.mailbox, connected: state.connected, lastPollAt: state.lastPollAt };
+  const levels: Levels = { outbox: null, inbound: null, relayStalled: relayStalled(), mailbox, database: false };
+  try {
+    const rows = await db
+      .selectFrom('outbox')
+      .select((eb) => ['state', eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+      .where('state', 'in', ['pending', 'failed'])
+      .groupBy('state')
+      .execute();
+    const pending = rows.find((r) => r.state === 'pending');
+    const oldest = pending?.oldest ? Date.parse(String(pending.oldest)) : NaN;
+    levels.outbox = {
+      pending: Number(pending?.n ?? 0),
+      oldestPendingSeconds: Number.isFinite(oldest) ? Math.max(0, (now().getTime() - oldest) / 1000) : 0,
+      failed: Number(rows.find((r) => r.state === 'failed')?.n ?? 0),
+    };
+    const inbound = await db
+      .selectFrom('inbound_message')
+      .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
+      .where('state', 'in', [...INBOUND_STATES_WATCHED])
+      .groupBy('state')
+      .execute();
+    levels.inbound = Object.fromEntries(inbound.map((r) => [r.state, Number(r.n)]));
+    levels.database = true;
+  } catch {
+    // Reported as guichet_database_up 0; /healthz/ready says why.
+  }
+  return levels;
 }
 
 /** What the setup pages show of the mail connections: plain values, every password hidden. */

@@ -21,7 +21,7 @@ import type { Kysely } from 'kysely';
 import { markBouncing } from '../accounts/contacts.ts';
 import { commitDurably, PROCESS_HOLDER, type Leases } from '../db/connect.ts';
 import type { Database, OutboxRow, Trx } from '../db/schema.ts';
-import { silentLog, type Log } from '../log.ts';
+import { noMetrics, silentLog, type Log, type Metrics } from '../log.ts';
 import { classifyFailure, type Mailer } from './mailer.ts';
 
 /** An outage of the relay, from its first failure to the probe that worked. */
@@ -53,6 +53,8 @@ export interface OutboxWorkerOptions {
   leases?: Leases;
   now?: () => Date;
   log?: Log;
+  /** Sends and failed sends by kind, for /metrics. */
+  metrics?: Metrics;
 }
 
 export interface OutboxWorker {
@@ -64,6 +66,7 @@ export interface OutboxWorker {
   idle(): Promise<void>;
   /** Whether sending is paused by a relay outage, since when and why. */
   health(): OutboxHealth;
+  /** Claims nothing more; resolves once the sends in flight have ended and their outcomes are recorded. */
   stop(): Promise<void>;
 }
 
@@ -89,6 +92,7 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
 export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? silentLog;
+  const metrics = opts.metrics ?? noMetrics;
   const windowMs = opts.retryForHours * 3600_000;
   let running: Promise<number> | null = null;
   let again = false;
@@ -207,6 +211,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     await opts.db.transaction().execute(async (trx) => {
       for (const { row, result } of outcomes) {
         if (result.status === 'fulfilled') {
+          metrics.sent();
           await trx
             .updateTable('outbox')
             .set({ state: 'sent', sent_at: at.toISOString(), server_response: result.value.response, lease_until: null, lease_holder: null, last_error: null })
@@ -218,6 +223,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
         const error = messageOf(err);
         const response = (err as { response?: string }).response ?? null;
         const kind = classifyFailure(err);
+        metrics.sendFailed(kind);
         if (kind === 'relay') {
           // Not the message's fault: back to pending as it was, its attempt not counted.
           await trx
@@ -246,7 +252,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
         if (kind === 'recipient') await markBouncing(trx, [row.recipient], response ?? error, at);
         log(final ? 'error' : 'warn', `outbox ${row.id} to ${row.recipient} ${
           kind === 'recipient' ? 'refused, failed' : final ? `failed after ${attempts} attempts in ${opts.retryForHours} h` : 'will retry'
-        }: ${error}`);
+        }: ${error}`, { outboxId: row.id, recipient: row.recipient, ticketId: row.ticket_id, kind, attempts, state: final ? 'failed' : 'pending' });
       }
     });
   }
