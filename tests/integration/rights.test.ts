@@ -208,6 +208,11 @@ describe.each(engines)('who sees what on $name', (engine) => {
       expect((await db.selectFrom('ticket').select(['priority', 'status']).where('number', '=', beta).executeTakeFirstOrThrow()).priority).not.toBe('critical');
       expect((await api(tokens.nora, 'GET', `/tickets/${beta}`)).status).toBe(200);
       expect((await api(tokens.alice, 'POST', `/tickets/${alpha}/replies`, { message: 'On it', internal: true })).status).toBe(201);
+      // A ticket opened for a client, or an announcement, only on a project the caller may see.
+      const opened = await api(tokens.alice, 'POST', '/tickets', { reporter: 'zoe@example.org', summary: 'Elsewhere', description: 'x', project: 'BETA' });
+      expect([opened.status, await opened.json()]).toEqual([422, { error: 'no project BETA' }]);
+      expect((await api(tokens.alice, 'POST', '/announcements', { project: 'BETA', summary: 'Down', message: 'x', starts_at: new Date().toISOString() })).status).toBe(422);
+      expect((await api(tokens.alice, 'POST', '/tickets', { reporter: 'zoe@example.org', summary: 'Here', description: 'x', project: 'ALPHA' })).status).toBe(201);
 
       // Contacts.
       const contacts = async (token: string, query = '') =>

@@ -4,7 +4,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { PRIORITIES } from '../../db/schema.ts';
 import { announceMaintenance, inTransaction } from '../../tickets/staff-verbs.ts';
 import { accepted } from '../input.ts';
-import type { ApiDeps } from './deps.ts';
+import { mustUseProject, type ApiDeps } from './deps.ts';
 import { apiApp, bearerSecurity, errors, jsonBody, jsonRoute } from './openapi.ts';
 
 const announceSchema = z
@@ -39,6 +39,7 @@ export function announcementsApi(deps: ApiDeps) {
   app.openapi(announce, async (c) => {
     const input = c.req.valid('json');
     const actor = c.get('caller').actor;
+    await mustUseProject(deps, c.get('caller'), input.project);
     const result = accepted(await inTransaction(deps.db, (trx) => announceMaintenance(trx, deps.verbs, actor, {
       organisation: input.organisation, project: input.project, summary: input.summary, message: input.message,
       startsAt: new Date(input.starts_at), endsAt: input.ends_at ? new Date(input.ends_at) : undefined, priority: input.priority,

@@ -9,7 +9,7 @@ import { listTickets, ticketDetail } from '../../tickets/queries.ts';
 import { visibleTicket } from '../../tickets/rights.ts';
 import { changeFields, inTransaction, openForClient, replyToTicket } from '../../tickets/staff-verbs.ts';
 import { accepted } from '../input.ts';
-import { callerScope, type ApiDeps } from './deps.ts';
+import { callerScope, mustUseProject, type ApiDeps } from './deps.ts';
 import type { ApiCaller } from '../auth.ts';
 import { apiApp, bearerSecurity, errors, jsonBody, jsonRoute } from './openapi.ts';
 
@@ -154,6 +154,7 @@ export function ticketsApi(deps: ApiDeps) {
   app.openapi(open, async (c) => {
     const input = c.req.valid('json');
     const actor = c.get('caller').actor;
+    await mustUseProject(deps, c.get('caller'), input.project);
     const { ticket } = accepted(await inTransaction(deps.db, (trx) => openForClient(trx, deps.verbs, actor, {
       reporter: input.reporter, reporterName: input.reporter_name, summary: input.summary, description: input.description,
       type: input.type, priority: input.priority, visibility: input.visibility, project: input.project,
