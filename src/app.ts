@@ -27,6 +27,12 @@ import { createRenderer } from './notify/render.ts';
 import { isOurAddress } from './protocol/addresses.ts';
 import { createMetrics, INBOUND_STATES_WATCHED, type Levels, type MetricsRegistry } from './metrics.ts';
 
+/**
+ * A pending row this old is replayed at start: younger, it may be in the hands of a process that is
+ * still working (another instance on PostgreSQL, a `guichet ingest`), which applies it in seconds.
+ */
+const REPLAY_AFTER_MS = 10_000;
+
 export const TEMPLATES_DIR = fileURLToPath(new URL('../templates/', import.meta.url));
 
 export interface Guichet {
@@ -207,6 +213,14 @@ export async function createGuichet(
       ];
       void outbox.runOnce();
       intake.warm();
+      // Before any source starts: what an earlier run stored and never applied goes first, in order.
+      await step('replay of stored mail', async () => {
+        const replayed = await intake.replayStored(REPLAY_AFTER_MS);
+        if (replayed.length) {
+          const ids = replayed.map((r) => r.inboundId);
+          log('info', `replayed ${replayed.length} stored message(s) an earlier run left pending`, { replayed: ids.length, inboundIds: ids });
+        }
+      });
       if (config.smtpIntake) {
         const ours = [config.support.address.toLowerCase()];
         // A recipient is ours when it is the support address, a plus variant of it, or a project's

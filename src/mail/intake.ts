@@ -28,6 +28,8 @@ import type { MailSource } from './types.ts';
 const RUN = 50;
 /** The longest that run is waited for. */
 const RUN_WAIT_MS = 100;
+/** The raw bytes read for one batch of a replay at start, at most (beyond one message). */
+const REPLAY_CHUNK_BYTES = 32 * 1024 * 1024;
 
 export interface IntakeOptions {
   db: Kysely<Database>;
@@ -217,6 +219,55 @@ export function createIntake(opts: IntakeOptions) {
     return replayPending(inboundId);
   }
 
+  /**
+   * Finishes what an earlier run stored and never applied (it was killed, or the power went, between
+   * the raw row's commit and the apply's), oldest first, before the sources start so that a reply
+   * stays after the mail it answers. Only mail whose source was told and will not hand it over
+   * again: taken by the SMTP receiver, `guichet ingest` or the admin's form. IMAP rows are left to
+   * the poller, which fetches them again and must, to flag them on the server. Rows younger than
+   * `minAgeMs` may be in the hands of another process (PostgreSQL) or of a running `guichet ingest`;
+   * an older one still in hand is harmless too: the apply claims the row, so only one process
+   * applies it, and the other records it as already processed.
+   */
+  async function replayStored(minAgeMs: number): Promise<IntakeResult[]> {
+    const cutoff = new Date(now().getTime() - minAgeMs).toISOString();
+    const rows = await opts.db
+      .selectFrom('inbound_message')
+      .select(['id', 'raw_path', 'size', 'mailbox', 'uid_validity', 'uid'])
+      .where('state', '=', 'pending')
+      .where('uid', 'is', null)
+      .where('received_at', '<', cutoff)
+      .orderBy('id')
+      .execute();
+    const results: IntakeResult[] = [];
+    // Read a chunk at a time: a backlog of large messages must not be held in memory at once.
+    let chunk: IntakeItem[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (chunk.length) results.push(...(await handleBatch(chunk)));
+      chunk = [];
+      bytes = 0;
+    };
+    for (const row of rows) {
+      let raw: Buffer;
+      try {
+        raw = await readFile(path.join(rawDir, row.raw_path));
+      } catch (err) {
+        // Not expected (the file is synced before its row commits): recorded so that staff see it.
+        const reason = `raw file unreadable at replay: ${(err as Error).message}`;
+        await reject(opts.db, row.id, 'failed', reason, now());
+        log('warn', `inbound ${row.id}: ${reason}`, { inboundId: row.id, state: 'failed' });
+        results.push({ inboundId: row.id, state: 'failed', outcome: reason, ticketNumber: null, duplicate: true });
+        continue;
+      }
+      chunk.push({ raw, source: { mailbox: row.mailbox, uidValidity: row.uid_validity, uid: row.uid } });
+      bytes += raw.length;
+      if (chunk.length >= RUN || bytes >= REPLAY_CHUNK_BYTES) await flush();
+    }
+    await flush();
+    return results;
+  }
+
   async function replayPending(inboundId: number): Promise<IntakeResult> {
     const row = await opts.db.selectFrom('inbound_message').selectAll().where('id', '=', inboundId).executeTakeFirstOrThrow();
     const raw = await readFile(path.join(rawDir, row.raw_path));
@@ -228,6 +279,7 @@ export function createIntake(opts: IntakeOptions) {
     handleBatch,
     replay,
     release: releaseHeld,
+    replayStored,
     /** The highest UID of a mailbox (at this UIDVALIDITY) that needs no fetching again. */
     lastUid: (mailbox: string, uidValidity: number) => lastHandledUid(opts.db, mailbox, uidValidity),
     warm: () => preparer.warm(),
