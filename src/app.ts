@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import cron from 'node-cron';
 import { supportDomain, type Config } from './config.ts';
+import { runAlone, startLeadership, type Leadership } from './db/advisory-lock.ts';
 import { openDatabase, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { installationSecret } from './db/secrets.ts';
@@ -73,7 +74,8 @@ export async function createGuichet(
   await migrateToLatest(database.db);
   // Levels are read at scrape time from the database and the poller, so they hold across restarts
   // and across processes sharing the database. `outbox` and `poller` exist by the first scrape.
-  const metrics = createMetrics(() => readLevels(database.db, () => (poller ? poller.state() : null), () => outbox.health().stalledSince !== null, now));
+  // A process waiting while another leads the mailbox reports none: only the leader's connection is watched.
+  const metrics = createMetrics(() => readLevels(database.db, () => (poller && leadership?.leading() !== false ? poller.state() : null), () => outbox.health().stalledSince !== null, now));
   const renderer = await createRenderer({ templatesDir: TEMPLATES_DIR, productName: config.support.name });
   const replySecret = config.authentication.secret ?? (await installationSecret(database.db, 'reply-token', now()));
 
@@ -154,7 +156,8 @@ export async function createGuichet(
     db: database.db,
     apiToken: config.admin.apiToken,
     supportName: config.support.name,
-    health: { mailbox: () => (poller ? poller.state() : null), outbox: () => outbox.health() },
+    // `leading` is null until start() asks for the mailbox: a process not started is not waiting for another.
+    health: { mailbox: () => (poller ? { ...poller.state(), leading: leadership?.leading() ?? null } : null), outbox: () => outbox.health() },
     metrics: { contentType: metrics.contentType, render: () => metrics.render(), public: config.metrics.public },
     verbs: { notices: notifier, language: config.defaultLanguage },
     onCommitted: sendSoon,
@@ -185,6 +188,7 @@ export async function createGuichet(
   });
 
   let server: ServerType | null = null;
+  let leadership: Leadership | null = null;
   let smtp: SmtpIntake | null = null;
   let jobs: Array<ReturnType<typeof cron.schedule>> = [];
   let starting: Promise<unknown> | null = null;
@@ -206,9 +210,11 @@ export async function createGuichet(
       metrics.withProcessMetrics();
       jobs = [
         cron.schedule(config.outbox.retryCron, () => void outbox.runOnce(), { noOverlap: true }),
+        // Every process has the schedule; on PostgreSQL one of them runs each tick.
         cron.schedule(config.workflow.autoCloseCron, async () => {
-          await autoCloseResolved(database.db, { notices: notifier, autoCloseDays: config.workflow.autoCloseDays }, now(), log);
-          sendSoon();
+          const closed = await runAlone(database.db, 'auto-close', () =>
+            autoCloseResolved(database.db, { notices: notifier, autoCloseDays: config.workflow.autoCloseDays }, now(), log));
+          if (closed?.length) sendSoon();
         }, { noOverlap: true }),
       ];
       void outbox.runOnce();
@@ -244,7 +250,19 @@ export async function createGuichet(
       }
       // A stop asked meanwhile (a signal during the first IMAP round, which takes in the whole
       // backlog) lets nothing more start.
-      if (poller && !stopRequested) await poller.start();
+      // One process at a time reads the mailbox (PostgreSQL: an advisory lock on the mailbox; SQLite:
+      // this process alone). The others wait, asking every 2 s, and take over when the leader is gone.
+      if (poller && config.imap && !stopRequested) {
+        leadership = await startLeadership({
+          url: config.database.url,
+          name: mailboxLockName(config.imap.url),
+          onLead: async () => {
+            if (!stopRequested) await poller.start();
+          },
+          onLose: () => poller.stop(),
+          log,
+        });
+      }
       let httpPort: number | null = null;
       if (startOpts.listen !== false && !stopRequested) {
         const { host, port } = config.admin.listen;
@@ -259,7 +277,11 @@ export async function createGuichet(
       stopRequested = true;
       // start() may still be in its first IMAP round: stopping the poller now ends that round after
       // the chunk in hand, and start() returns.
-      const pollerStopped = step('IMAP poller (the chunk in hand)', async () => poller?.stop());
+      const pollerStopped = step('IMAP poller (the chunk in hand)', async () => {
+        await poller?.stop();
+        await starting?.catch(() => {});
+        await leadership?.stop();
+      });
       await step('start', async () => starting?.catch(() => {}));
       await step('scheduled jobs (auto-close)', async () => {
         for (const job of jobs) await job.destroy();
@@ -326,6 +348,16 @@ async function readLevels(db: Db['db'], poller: () => { mailbox: string; connect
     // Reported as guichet_database_up 0; /healthz/ready says why.
   }
   return levels;
+}
+
+/** What the mailbox's lock is named after: its server, user and folder, not the password that opens it. */
+export function mailboxLockName(url: string): string {
+  try {
+    const u = new URL(url);
+    return `mailbox ${u.protocol}//${decodeURIComponent(u.username)}@${u.host.toLowerCase()}${decodeURIComponent(u.pathname)}`;
+  } catch {
+    return `mailbox ${url}`;
+  }
 }
 
 /** What the setup pages show of the mail connections: plain values, every password hidden. */

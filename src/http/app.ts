@@ -15,8 +15,11 @@ import { createApi } from './api/index.ts';
 import { callerOf } from './auth.ts';
 
 export interface HealthSource {
-  /** The mailbox side: null when Guichet reads no IMAP mailbox (pipe or SMTP intake only). */
-  mailbox(): { connected: boolean; idle: boolean; lastError: string | null; lastPollAt: Date | null } | null;
+  /**
+   * The mailbox side: null when Guichet reads no IMAP mailbox (pipe or SMTP intake only). `leading`:
+   * whether this process reads it (false: another process does, on PostgreSQL; null: not started).
+   */
+  mailbox(): { connected: boolean; idle: boolean; lastError: string | null; lastPollAt: Date | null; leading?: boolean | null } | null;
   /** The sending side: since when the relay has failed (null while it works), why, and for how long. */
   outbox?(): { stalledSince: Date | null; lastError: string | null; stalledForMs: number };
 }
@@ -71,7 +74,8 @@ export function createHttpApp(deps: HttpDeps) {
     const mailbox = deps.health.mailbox();
     const sending = deps.health.outbox?.() ?? { stalledSince: null, lastError: null, stalledForMs: 0 };
     const stalled = sending.stalledSince !== null && sending.stalledForMs > OUTBOX_STALL_UNHEALTHY_MS;
-    const ok = database.ok && (mailbox === null || mailbox.connected) && !stalled;
+    // A process that waits while another reads the mailbox (PostgreSQL, several processes) is ready.
+    const ok = database.ok && (mailbox === null || mailbox.connected || mailbox.leading === false) && !stalled;
     const status = ok ? 200 : 503;
     // The integration token is checked without the database, so it still reads why the database is down.
     const caller = await callerOf(deps, c.req.header('authorization')).catch(() => null);

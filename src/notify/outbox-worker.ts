@@ -19,7 +19,7 @@
 //   logged at error level; once the relay answers, `onRecovered` queues one staff notice.
 import type { Kysely } from 'kysely';
 import { markBouncing } from '../accounts/contacts.ts';
-import { commitDurably, PROCESS_HOLDER, type Leases } from '../db/connect.ts';
+import { commitDurably, hasRowLocks, PROCESS_HOLDER, type Leases } from '../db/connect.ts';
 import type { Database, OutboxRow, Trx } from '../db/schema.ts';
 import { noMetrics, silentLog, type Log, type Metrics } from '../log.ts';
 import { classifyFailure, type Mailer } from './mailer.ts';
@@ -160,10 +160,27 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     return true;
   }
 
-  /** Leases the rows no other worker holds, in one transaction; returns those this worker got. */
-  async function claim(rows: OutboxRow[]): Promise<OutboxRow[]> {
+  /**
+   * Finds due rows no other worker holds and leases them, in one transaction; returns those this
+   * worker got. On PostgreSQL the rows are read FOR UPDATE SKIP LOCKED, so processes claiming at once
+   * take different rows instead of queueing on each other's; on SQLite the transaction (IMMEDIATE)
+   * already runs alone. The update still checks the row is as read, whatever the engine.
+   */
+  async function claimDue(): Promise<{ found: number; mine: OutboxRow[] }> {
+    const t = now().toISOString();
     const lease = new Date(now().getTime() + LEASE_MS).toISOString();
     return opts.db.transaction().execute(async (trx) => {
+      let query = trx
+        .selectFrom('outbox')
+        .selectAll()
+        .where('state', '=', 'pending')
+        .where('next_attempt_at', '<=', t)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', t)]))
+        .orderBy('id')
+        .limit(BATCH);
+      if (hasRowLocks(trx)) query = query.forUpdate().skipLocked();
+      const rows = await query.execute();
+      if (!rows.length) return { found: 0, mine: [] };
       await commitDurably(trx);
       const mine: OutboxRow[] = [];
       for (const row of rows) {
@@ -176,7 +193,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) === 1) mine.push(row);
       }
-      return mine;
+      return { found: rows.length, mine };
     });
   }
 
@@ -266,19 +283,11 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     }
     if (!(await probe())) return sent;
     for (;;) {
-      const t = now().toISOString();
-      const due = await opts.db
-        .selectFrom('outbox')
-        .selectAll()
-        .where('state', '=', 'pending')
-        .where('next_attempt_at', '<=', t)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', t)]))
-        .orderBy('id')
-        .limit(BATCH)
-        .execute();
-      if (!due.length || stopped) return sent;
-      sent += await sendAll(await claim(due));
-      if (stall || due.length < BATCH) return sent;
+      if (stopped) return sent;
+      const due = await claimDue();
+      if (!due.found) return sent;
+      sent += await sendAll(due.mine);
+      if (stall || due.found < BATCH) return sent;
     }
   }
 
