@@ -9,7 +9,7 @@
 // but for `adminLink`, the http(s) link to the admin that staff invitations and resets carry.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import mjml2html from 'mjml';
+import { Worker } from 'node:worker_threads';
 import type { Language } from '../db/schema.ts';
 import { REPLY_MARKER } from '../protocol/markers.ts';
 import type { Fallback } from '../tickets/notices.ts';
@@ -137,23 +137,24 @@ const paragraphsHtml = (text: string) =>
 
 // ---- compile once ----
 
-async function compileMjml(file: string): Promise<string> {
-  const source = await readFile(file, 'utf8');
-  try {
-    const result = await mjml2html(source, {
-      // mjml 5 skips <mj-include> unless told; `fonts: {}` keeps a font name such as Roboto from
-      // pulling a Google Fonts stylesheet into every mail.
-      validationLevel: 'strict', filePath: file, ignoreIncludes: false, keepComments: false, fonts: {},
-      minify: true, minifyOptions: { minifyCss: false },
-    });
-    return result.html;
-  } catch (err) {
-    const errors = (err as { errors?: { line: number; tagName: string; message: string }[] }).errors;
-    const why = errors?.length
-      ? errors.map((e) => `line ${e.line} <${e.tagName}>: ${e.message}`).join('; ')
-      : (err as Error).message;
-    throw new Error(`template ${path.basename(file)} does not compile: ${why}`, { cause: err });
+/**
+ * Every template's MJML to HTML, on a thread that ends after (mjml-compile.worker.mjs): mjml is
+ * needed once, at start, and the memory it takes is given back with the thread.
+ */
+async function compileMjml(files: string[]): Promise<Map<string, string>> {
+  const worker = new Worker(new URL('./mjml-compile.worker.mjs', import.meta.url), { workerData: { files } });
+  const results = await new Promise<Array<{ file: string; html?: string; error?: string }>>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the template compiler stopped (exit code ${code})`)));
+  });
+  await worker.terminate();
+  const compiled = new Map<string, string>();
+  for (const r of results) {
+    if (r.error !== undefined) throw new Error(`template ${path.basename(r.file)} does not compile: ${r.error}`);
+    compiled.set(r.file, r.html!);
   }
+  return compiled;
 }
 
 export async function createRenderer(opts: RendererOptions): Promise<Renderer> {
@@ -177,9 +178,11 @@ export async function createRenderer(opts: RendererOptions): Promise<Renderer> {
     return parse(src, `partials/${name}.txt`, { blocks: true, partial: partial(`partials/${name}.txt`) });
   };
 
+  const mjmlFile = (name: TemplateName) => path.join(dir, `${name}.mjml`);
+  const htmlOf = await compileMjml(TEMPLATE_NAMES.map(mjmlFile));
   const compiled = new Map<TemplateName, { html: Node[]; text: Node[] }>();
   for (const name of TEMPLATE_NAMES) {
-    const html = parse(await compileMjml(path.join(dir, `${name}.mjml`)), `${name}.mjml`, { blocks: true });
+    const html = parse(htmlOf.get(mjmlFile(name))!, `${name}.mjml`, { blocks: true });
     const text = parse(await readFile(path.join(dir, `${name}.txt`), 'utf8'), `${name}.txt`, {
       blocks: true, partial: partial(`${name}.txt`),
     });

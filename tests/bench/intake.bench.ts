@@ -15,7 +15,7 @@
 // intake.unknownSenders = 'accept' (the default 'hold' would open no ticket and send no ack).
 // Optional: BENCH_PROBES (latency samples, default 50), BENCH_SEED, BENCH_DIR (default ./data),
 // BENCH_WARMUP (messages taken in before (b) is timed, default 400; 0 for a cold process),
-// BENCH_KEEP=1 (keep the database and files); diagnostics of phase (b):
+// BENCH_KEEP=1 (keep the database and files), BENCH_ONLY=memory (only phase 5, memory.ts); diagnostics of phase (b):
 // BENCH_SQL=1 (time per SQL statement), BENCH_THREADS=1 (CPU per thread),
 // BENCH_PROFILE=/tmp/intake.cpuprofile (V8 CPU profile of the main thread).
 // Never fails on a missed target: it prints figures and exits 0; exit 1 only when the run broke.
@@ -29,6 +29,7 @@ import type { Guichet } from '../../src/app.ts';
 import { toSequenceSet } from '../../src/mail/imap-syntax.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { buildGuichet } from '../support/guichet.ts';
+import { measureMemory, type MemoryFigures } from './memory.ts';
 import { cpuProfiler, generateBacklog, latencyMessage, prng, sqlAccounting, startSinkProcess, threadAccounting, type RemoteSink } from './fixtures.ts';
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 2000);
@@ -40,6 +41,8 @@ const TARGET_RATIO = 0.5;
 /** Messages Guichet takes in before (b) is timed; 0 measures a freshly started process. */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 400);
 const TARGET_P50_MS = 1000;
+const TARGET_IDLE_MB = 200;
+const TARGET_PEAK_MB = 300;
 /** The backlog's senders belong to no organisation: accept them (the default 'hold' opens no ticket). */
 const OVERRIDES = { intake: { unknownSenders: 'accept' } };
 
@@ -341,7 +344,10 @@ async function main(): Promise<void> {
   await g2.stop();
   g2Stopped = true;
 
-  // ---- 5. summary ----
+  // ---- 5. memory, in a process of its own ----
+  const memory = await measureMemory(tmp, log);
+
+  // ---- 6. summary ----
   const rows: Array<[string, string, string]> = [
     ['machine', `${cpus.length} cores, ${os.totalmem() > 0 ? fmt(os.totalmem() / 2 ** 30, 1) + ' GiB, ' : ''}Node ${process.version}`, ''],
     ['backlog', `${COUNT} msgs, ${mb(backlog.bytes)}`, `${replies} replies, ${withAttachment} with attachment, ${withHtml} HTML+text`],
@@ -352,6 +358,7 @@ async function main(): Promise<void> {
     ['(b)/(a) by CPU ms/msg', `${fmt((100 * aCpu) / bCpu)} %`, `less sensitive to other load; (a) passes: warm-up ${fmt(coldA.rate)}, then ${measured.map((m) => fmt(m.rate)).join(' and ')} msg/s`],
     ['latency p50', `${fmt(p50)} ms`, p50 <= TARGET_P50_MS ? 'PASS (≤ 1 s)' : 'MISS (> 1 s)'],
     ['latency p90 / p99 / max', `${fmt(p90)} / ${fmt(p99)} / ${fmt(max)} ms`, `median split: IMAP notice+fetch ${med(parts.notice)}, handle ${med(parts.handle)}, send ${med(parts.send)} ms`],
+    ...memoryRows(memory),
     ['load average 1/5/15 min', `${loadavg()}`, 'others may share this machine: compare with a quiet run'],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
@@ -362,9 +369,28 @@ async function main(): Promise<void> {
   if (!sane) console.log('  WARNING: intake outcomes did not match the backlog (see above)');
 }
 
+function memoryRows(m: MemoryFigures): Array<[string, string, string]> {
+  return [
+    ['RSS idle (guichet start)', `${fmt(m.idleMb)} MB`, m.idleMb < TARGET_IDLE_MB ? 'PASS (< 200 MB)' : 'MISS (≥ 200 MB)'],
+    ['RSS peak, backlog by SMTP', `${fmt(m.peakMb)} MB`, `${m.peakMb < TARGET_PEAK_MB ? 'PASS (< 300 MB)' : 'MISS (≥ 300 MB)'}; ${m.messages} msgs with 4 × 20 MB attachments in ${fmt(m.seconds, 1)} s; high-water mark ${fmt(m.hwmMb)} MB`],
+  ];
+}
+
+/** BENCH_ONLY=memory: the memory phase alone (no Dovecot, a minute). */
+async function memoryOnly(): Promise<void> {
+  const benchDir = path.resolve(process.env.BENCH_DIR ?? 'data');
+  await mkdir(benchDir, { recursive: true });
+  const tmp = await mkdtemp(path.join(benchDir, 'bench-'));
+  cleanups.push(() => (process.env.BENCH_KEEP ? Promise.resolve(console.log(`[bench] kept ${tmp}`)) : rm(tmp, { recursive: true, force: true })));
+  const rows = memoryRows(await measureMemory(tmp, log));
+  console.log('');
+  for (const [a, b, c] of rows) console.log(`  ${a.padEnd(26)}  ${b.padEnd(8)}  ${c}`);
+}
+
 let code = 0;
 try {
-  await main();
+  if (process.env.BENCH_ONLY === 'memory') await memoryOnly();
+  else await main();
 } catch (err) {
   console.error(`[bench] FAILED: ${(err as Error).stack ?? err}`);
   code = 1;
