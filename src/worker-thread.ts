@@ -2,9 +2,10 @@
 // each run on one, and a thread can die under them (a crash in a parser or a transport, a fatal
 // out-of-memory): a caller must then hear of it instead of waiting forever, and the next request
 // must not be posted to a dead thread. This file is that lifecycle, written once.
-// Guarantees: the thread starts on first use (or on warm()); it never keeps the process alive while
-// no request is in flight; each request ends exactly once, either done (its handler said so) or lost
-// (its handler's `lost`, called only for the requests in flight when the thread died); the request
+// Guarantees: the thread starts on first use (or on warm()), and, given idleMs, ends after that long
+// without a request; it never keeps the process alive while no request is in flight; each request
+// ends exactly once, either done (its handler said so) or lost (its handler's `lost`, called only
+// for the requests in flight when the thread died); the request
 // after a death starts a new thread. A caller may also stop a thread that takes too long (abort):
 // that is a death with the caller's reason. It depends on nothing of Guichet's.
 // The protocol, both ways, is `{ id, data }`: the thread answers a request with one or more messages
@@ -36,8 +37,14 @@ export interface WorkerThread<Request, Answer> {
   abort(err: Error): void;
 }
 
-export function workerThread<Request, Answer>(entry: URL, workerData?: unknown): WorkerThread<Request, Answer> {
+export function workerThread<Request, Answer>(
+  entry: URL,
+  workerData?: unknown,
+  /** idleMs: a thread given no request for this long is stopped, its memory given back; the next request starts one. */
+  opts: { idleMs?: number } = {},
+): WorkerThread<Request, Answer> {
   let worker: Worker | null = null;
+  let idleTimer: NodeJS.Timeout | null = null;
   // A Map keeps insertion order: its first entry is the oldest request in flight.
   const inFlight = new Map<number, Handler<Answer>>();
   const waitingForIdle: Array<() => void> = [];
@@ -47,6 +54,25 @@ export function workerThread<Request, Answer>(entry: URL, workerData?: unknown):
     if (inFlight.size) return;
     worker?.unref();
     for (const wake of waitingForIdle.splice(0)) wake();
+    stopWhenIdle();
+  }
+
+  function stopWhenIdle(): void {
+    if (!opts.idleMs || !worker || idleTimer) return;
+    idleTimer = setTimeout(() => {
+      idleTimer = null;
+      if (inFlight.size || !worker) return;
+      // As close() does: nothing in flight, so no request is lost; its exit is not a death.
+      const w = worker;
+      worker = null;
+      w.terminate().catch(() => {});
+    }, opts.idleMs);
+    idleTimer.unref();
+  }
+
+  function keep(): void {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = null;
   }
 
   function died(w: Worker, err: Error): void {
@@ -76,6 +102,7 @@ export function workerThread<Request, Answer>(entry: URL, workerData?: unknown):
   return {
     request(data, handler) {
       const id = nextId++;
+      keep();
       const w = (worker ??= start());
       inFlight.set(id, handler);
       w.ref();
@@ -90,9 +117,11 @@ export function workerThread<Request, Answer>(entry: URL, workerData?: unknown):
     },
     warm() {
       worker ??= start();
+      if (!inFlight.size) stopWhenIdle();
     },
     async close() {
       while (inFlight.size) await new Promise<void>((wake) => waitingForIdle.push(wake));
+      keep();
       // Nothing in flight and no await from here on: no request can reach the thread being stopped.
       const w = worker;
       worker = null;

@@ -126,13 +126,19 @@ export function inlinePreparer(opts: PrepareThreadOptions): Preparer {
  * one before (or of the batch's start): past it the thread is terminated, the message fails with
  * the reason, and the rest of the batch is posted again to a new thread.
  */
+/**
+ * The thread ends after this long without mail, giving back its 50 MB (its parsers and its own
+ * TypeScript loader); the next mail after a quiet spell waits about half a second for a new one.
+ */
+const IDLE_STOP_MS = 30_000;
+
 export function threadPreparer(
   opts: PrepareThreadOptions,
   log: (msg: string) => void = () => {},
   /** The thread's entry point; tests give one that dies or hangs on purpose. */
   entry: URL = new URL('./prepare.worker.mjs', import.meta.url),
 ): Preparer {
-  const thread = workerThread<Buffer[], Progress>(entry, opts);
+  const thread = workerThread<Buffer[], Progress>(entry, opts, { idleMs: IDLE_STOP_MS });
   const seconds = opts.limits.parseSeconds ?? DEFAULT_PARSE_SECONDS;
   // The thread takes one batch at a time and its messages in order: one clock is enough.
   let clock: NodeJS.Timeout | null = null;
