@@ -300,6 +300,9 @@ export function openDatabase(url: string): Db {
         oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
     };
     const pool = new pg.Pool({ connectionString: url, max: 10, types, application_name: PROCESS_HOLDER });
+    // An idle session ended by the server (a restart, pg_terminate_backend) is reported here and
+    // dropped from the pool; the next query opens a new one. Unheard, the event ends the process.
+    pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const leases = postgresLeases(url);
     return {

@@ -43,6 +43,13 @@ export interface ImapPollerOptions {
   log?: Log;
   /** Backoff for reconnects and for retrying a failed handle(); default 1 s → 60 s, with jitter. */
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * Ceiling of the wait before reconnecting when the server could not be reached or dropped the
+   * session; default 4 s. A refused connection costs the server nothing, and a restarted server is
+   * then read within seconds of its return however long it was away. A failing round, or a login
+   * reported refused, keeps the full backoff: the server answers, and would answer the same again.
+   */
+  reconnectMaxMs?: number;
   /** Messages fetched (and held in memory) per chunk; default 200. */
   chunkSize?: number;
   /**
@@ -102,6 +109,7 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
   const mailbox = target.mailbox;
   const log = opts.log ?? ignore;
   const { initialMs, maxMs } = opts.backoff ?? { initialMs: 1000, maxMs: 60_000 };
+  const reconnectMaxMs = Math.min(maxMs, opts.reconnectMaxMs ?? 4000);
   const pollCron = opts.pollCron ?? '*/30 * * * * *';
   if (!cron.validate(pollCron)) throw new Error(`invalid pollCron: ${pollCron}`);
 
@@ -122,8 +130,8 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
   let queued: Promise<void> | null = null;
   let tail: Promise<void> = Promise.resolve();
 
-  const backoff = (n: number) => {
-    const base = Math.min(maxMs, initialMs * 2 ** Math.min(n, 30));
+  const backoff = (n: number, ceiling = maxMs) => {
+    const base = Math.min(ceiling, initialMs * 2 ** Math.min(n, 30));
     return Math.round(base / 2 + (Math.random() * base) / 2);
   };
   const clearTimers = () => {
@@ -148,12 +156,13 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
       why = err.message;
       log('warn', 'IMAP connection error', { mailbox, error: err.message });
     });
-    c.on('close', () => dropped(c, c.byeReason ? `server said BYE: ${c.byeReason}` : why));
+    c.on('close', () => dropped(c, c.byeReason ? `server said BYE: ${c.byeReason}` : why, { unreachable: true }));
     c.on('exists', () => void requestRound().catch(ignore));
     try {
       await c.connect();
     } catch (err) {
-      return dropped(c, message(err));
+      const refusedLogin = (err as { authenticationFailed?: boolean }).authenticationFailed === true;
+      return dropped(c, message(err), { unreachable: !refusedLogin });
     }
     if (client !== c) return; // stopped while connecting
     connected = true;
@@ -169,7 +178,7 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
   }
 
   /** Ends a session once, whichever of close, error or a failed round noticed first. */
-  function dropped(c: ImapFlow, reason: string): void {
+  function dropped(c: ImapFlow, reason: string, how: { unreachable?: boolean } = {}): void {
     if (client !== c) return;
     client = null;
     connected = false;
@@ -177,7 +186,7 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
     c.close();
     if (!running) return;
     lastError = reason;
-    const wait = backoff(sessionFailures++);
+    const wait = backoff(sessionFailures++, how.unreachable ? reconnectMaxMs : maxMs);
     log('warn', `IMAP session ended (${reason}); reconnecting in ${wait} ms`, { mailbox });
     reconnectTimer = setTimeout(() => void connect(), wait);
   }

@@ -11,7 +11,7 @@
 // covered by it, so a chunk of messages costs about one sync per folder, not two per message.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 export function sha256(bytes: Buffer | string): string {
@@ -98,9 +98,13 @@ export async function writeContentAddressed(dir: string, bytes: Buffer, ext: str
     try {
       await handle.writeFile(bytes);
       await handle.datasync();
-    } finally {
-      await handle.close();
+    } catch (err) {
+      // A partial file left on a full disk would keep it full after the write is retried.
+      await handle.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+      throw err;
     }
+    await handle.close();
     await rename(tmp, file);
     await syncFolder(folder);
   }

@@ -1,6 +1,7 @@
 // An embedded SMTP receiver feeding the intake pipeline: the demo's "support address", and a way
 // to take mail from an MTA that forwards by SMTP. The message is accepted (250) only once its raw
-// bytes are stored; a storage failure answers 451 so the sending server keeps it and retries.
+// bytes are stored; a storage failure answers 451 (452 when the disk is full) so the sending server
+// keeps it and retries.
 //
 // Its limits: only Guichet's own addresses as recipients (550 otherwise, asked of `isOurs`), SIZE
 // announced and nothing buffered past it (552), at most `maxClients` sessions at once (421 beyond),
@@ -27,6 +28,16 @@ export interface SmtpIntakeOptions {
   auth?: { user: string; pass: string } | null;
   /** When set, only these client addresses (or CIDR ranges) may connect; others get 554. */
   allowedClients?: string[] | null;
+}
+
+/**
+ * A full disk or quota is 452 (RFC 5321: insufficient system storage), which senders queue and
+ * retry like 451. The code may be lost on an error coming back from the intake's worker thread,
+ * so the message is read too.
+ */
+function outOfSpace(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || /\b(ENOSPC|EDQUOT)\b/.test(err.message);
 }
 
 const replyError = (message: string, responseCode: number) => Object.assign(new Error(message), { responseCode });
@@ -114,7 +125,9 @@ export async function startSmtpIntake(opts: SmtpIntakeOptions): Promise<SmtpInta
         }
         opts.handle(Buffer.concat(chunks), { mailbox: 'smtp', uidValidity: null, uid: null }).then(
           () => callback(),
-          (err: Error) => callback(replyError(`temporary failure: ${err.message}`, 451)),
+          (err: Error) => callback(outOfSpace(err)
+            ? replyError('insufficient system storage, try again later', 452)
+            : replyError(`temporary failure: ${err.message}`, 451)),
         );
       });
     },

@@ -102,6 +102,39 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   let stall: { since: Date; lastError: string; probes: number; nextProbeAt: Date } | null = null;
   const holder = opts.leases?.holder ?? PROCESS_HOLDER;
   let releasedAt = 0;
+  /**
+   * Outcomes whose recording failed (the database went away meanwhile), recorded at the next run:
+   * left alone, their rows would stay leased to this live process until the lease ran out, and a
+   * send the relay took would go out again.
+   */
+  const unrecorded: Outcome[] = [];
+  /** A claim failed: it may have committed all the same, leaving rows leased to this process. */
+  let claimInDoubt = false;
+
+  /**
+   * What a failed recording or claim left behind. Runs never overlap and a run ends only after its
+   * sends, so at the start of one no row leased to this process is in hand.
+   */
+  async function settleLeftovers(): Promise<void> {
+    if (unrecorded.length) {
+      const outcomes = unrecorded.splice(0);
+      try {
+        await record(outcomes);
+      } catch (err) {
+        unrecorded.unshift(...outcomes);
+        throw err;
+      }
+    }
+    if (claimInDoubt) {
+      await opts.db
+        .updateTable('outbox')
+        .set({ lease_until: null, lease_holder: null })
+        .where('state', '=', 'pending')
+        .where('lease_holder', '=', holder)
+        .execute();
+      claimInDoubt = false;
+    }
+  }
 
   /** Frees the leases of holders that are gone, so their rows are due again now. */
   async function releaseGone(): Promise<void> {
@@ -205,7 +238,14 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   async function sendAll(rows: OutboxRow[]): Promise<number> {
     const arrived: Outcome[] = [];
     let recording: Promise<void> = Promise.resolve();
-    const flush = () => (recording = recording.then(() => (arrived.length ? record(arrived.splice(0)) : undefined)));
+    const flush = () => (recording = recording.then(() => {
+      if (!arrived.length) return;
+      const outcomes = arrived.splice(0);
+      return record(outcomes).catch((err: unknown) => {
+        unrecorded.push(...outcomes);
+        throw err;
+      });
+    }));
     const results = await Promise.all(
       rows.map((row) =>
         opts.mailer.send(row).then(
@@ -219,7 +259,13 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
         }),
       ),
     );
-    await flush();
+    try {
+      await flush();
+    } catch (err) {
+      // Outcomes that arrived after a recording failed were never tried: kept for the next run too.
+      unrecorded.push(...arrived.splice(0));
+      throw err;
+    }
     return results.filter((r) => r.status === 'fulfilled').length;
   }
 
@@ -276,6 +322,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
 
   async function drain(): Promise<number> {
     let sent = 0;
+    await settleLeftovers();
     try {
       await releaseGone();
     } catch (err) {
@@ -284,7 +331,13 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     if (!(await probe())) return sent;
     for (;;) {
       if (stopped) return sent;
-      const due = await claimDue();
+      let due: { found: number; mine: OutboxRow[] };
+      try {
+        due = await claimDue();
+      } catch (err) {
+        claimInDoubt = true;
+        throw err;
+      }
       if (!due.found) return sent;
       sent += await sendAll(due.mine);
       if (stall || due.found < BATCH) return sent;
