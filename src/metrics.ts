@@ -88,6 +88,10 @@ export function createMetrics(levels: () => Promise<Levels>): MetricsRegistry {
         failed.set(now.outbox.failed);
       }
       if (now.inbound) for (const state of INBOUND_STATES_WATCHED) stored.set({ state }, now.inbound[state] ?? 0);
+      // A process that no longer reads the mailbox (another took the lead) reports no series for it,
+      // not the last values it saw, which would go stale under the reader's.
+      connected.reset();
+      lastPoll.reset();
       if (now.mailbox) {
         const mailbox = { mailbox: now.mailbox.name };
         connected.set(mailbox, now.mailbox.connected ? 1 : 0);
