@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { addStaff } from '../../src/accounts/directory.ts';
 import type { Guichet } from '../../src/app.ts';
-import { PREVIEW_CSP } from '../../src/http/admin/pages/mail.ts';
+import { mailFrameHeaders } from '../../src/http/admin/guard.ts';
 import { testEngines } from '../support/databases.ts';
 import { buildGuichet, clientMail } from '../support/guichet.ts';
 import { browser, hidden } from '../support/admin-browser.ts';
@@ -194,8 +194,8 @@ describe.each(engines)('admin People and Mail pages on $name', (engine) => {
       const preview = await b.request(`/admin/outbox/${first.id}/html`);
       expect(preview.res.status).toBe(200);
       expect(preview.text).toBe(first.html);
-      expect(preview.res.headers.get('content-security-policy')).toBe(PREVIEW_CSP);
-      expect(PREVIEW_CSP).toMatch(/^default-src 'none'; style-src 'unsafe-inline'; img-src data:;/);
+      expect(preview.res.headers.get('content-security-policy')).toBe(mailFrameHeaders()['content-security-policy']);
+      expect(mailFrameHeaders()['content-security-policy']).toMatch(/^default-src 'none'; style-src 'unsafe-inline'; img-src data:;/);
       expect(preview.res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
       expect(preview.res.headers.get('x-content-type-options')).toBe('nosniff');
       // Without a session: the login page, not the mail.

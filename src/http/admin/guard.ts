@@ -35,6 +35,22 @@ export const adminHeaders = (): MiddlewareHandler =>
     overwrite: false,
   });
 
+/**
+ * The headers of mail's own HTML (a client's sanitised body, a notification Guichet rendered), served
+ * for a sandboxed frame of an admin page and nothing else: no script, no request but inline images
+ * (remote ones too once staff asked for them), framed by the admin alone, links opening outside it.
+ */
+export function mailFrameHeaders(opts: { remoteImages?: boolean } = {}): Record<string, string> {
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; img-src data:${opts.remoteImages ? ' https: http:' : ''}; frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox`,
+    'x-frame-options': 'SAMEORIGIN',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'private, no-store',
+  };
+}
+
 export function language(fallback: Lang): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     const lang = languageOf(c.req.header('accept-language'), fallback);

@@ -9,7 +9,7 @@ import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { Kysely } from 'kysely';
 import type { Database, InboundState, OutboxState } from '../../../db/schema.ts';
-import { checkedForm, type AdminEnv } from '../guard.ts';
+import { checkedForm, mailFrameHeaders, type AdminEnv } from '../guard.ts';
 import { fill, type Lang } from '../i18n.ts';
 import { csrfField, flash, page, type Markup } from '../layout.ts';
 import type { AdminPorts } from '../ports.ts';
@@ -171,7 +171,6 @@ export const holdKind = (outcome: string | null): HoldKind =>
   outcome && ACCOUNT_HOLD.test(outcome) ? 'account' : outcome === PROJECT_HOLD ? 'project' : 'bound';
 
 /** The CSP of a notification's HTML: its inline styles and data: images, nothing else; framed by the admin alone. */
-export const PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
 
 const sizeOf = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
 const who = (a: { address: string; name: string } | null) => (a ? (a.name ? `${a.name} <${a.address}>` : a.address) : '');
@@ -451,13 +450,7 @@ ${row.server_response ? html`<dt>${s.serverResponse}</dt><dd class="reason">${ro
     const id = idParam(c.req.param('id'));
     const row = id === null ? undefined : await scopeMail(db.selectFrom('outbox').select('outbox.html').where('outbox.id', '=', id), await scopeOf(c), 'outbox').executeTakeFirst();
     if (!row) return c.text(c.get('t').notFound, 404);
-    return c.body(redactStaffLinks(row.html), 200, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': PREVIEW_CSP,
-      'x-frame-options': 'SAMEORIGIN',
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'private, no-store',
-    });
+    return c.body(redactStaffLinks(row.html), 200, mailFrameHeaders());
   });
 
   app.post('/:id{[0-9]+}/retry', async (c) => {

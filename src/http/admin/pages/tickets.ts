@@ -12,7 +12,7 @@ import { PRIORITIES, RESOLUTIONS, STATUSES, TYPES, VISIBILITIES, type Database }
 import { clearDraft, draftOf, fillSavedReply, savedRepliesFor, saveDraft } from '../../../tickets/drafts.ts';
 import { changesSince, ticketForStaff, ticketVersion, type TicketForStaff } from '../../../tickets/ticket-page.ts';
 import { changeFields, inTransaction, replyToTicket, type FieldChanges, type StaffActor, type StaffVerbDeps } from '../../../tickets/staff-verbs.ts';
-import { checkedForm, type AdminEnv } from '../guard.ts';
+import { checkedForm, mailFrameHeaders, type AdminEnv } from '../guard.ts';
 import { fill, type Strings } from '../i18n.ts';
 import { csrfField, flash, page, type Markup } from '../layout.ts';
 import { navCounts, sessionScope, statusBadge } from './ticket-list.ts';
@@ -226,12 +226,8 @@ export function ticketPages(deps: TicketPageDeps) {
     const images = c.req.query('images') === '1';
     const body = images ? row.html.replace(/\sdata-remote-src="/g, ' src="') : row.html;
     const placeholder = '<style>img[data-remote-src]{display:inline-block;min-width:40px;min-height:20px;border:1px dashed #9aa5b1;}</style>';
-    return c.html(`<!doctype html><html><head><meta charset="utf-8"><base target="_blank">${placeholder}</head><body>${body}</body></html>`, 200, {
-      'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; img-src data:${images ? ' https: http:' : ''}; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox`,
-      'x-frame-options': 'SAMEORIGIN',
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-    });
+    // Links already open in a new window (the sanitiser sets target="_blank"): no <base> needed.
+    return c.body(`<!doctype html><html><head><meta charset="utf-8">${placeholder}</head><body>${body}</body></html>`, 200, mailFrameHeaders({ remoteImages: images }));
   });
 
   /** The composer's text as staff type it (admin.js posts it): a reload or a crash loses nothing. */
