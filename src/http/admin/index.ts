@@ -21,7 +21,8 @@ import { forgotLink, invitePages, staffLinkPages } from './pages/staff-links.ts'
 import type { MailboxSummary, SetupLive } from './pages/setup-mailboxes.ts';
 import { tokenPages } from './pages/tokens.ts';
 import { accountPages } from './pages/accounts.ts';
-import { outboxPages, quarantinePages } from './pages/mail.ts';
+import { quarantinePages } from './pages/mail.ts';
+import { outboxPages } from './pages/outbox.ts';
 import type { AdminPorts } from './ports.ts';
 import { checkLogin, closeSession, openSession, SESSION_COOKIE, SESSION_HOURS } from './session.ts';
 
