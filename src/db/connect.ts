@@ -303,6 +303,10 @@ export function openDatabase(url: string): Db {
     // An idle session ended by the server (a restart, pg_terminate_backend) is reported here and
     // dropped from the pool; the next query opens a new one. Unheard, the event ends the process.
     pool.on('error', () => {});
+    // pg-pool listens only to idle sessions: one in use (a transaction between two statements) that
+    // the server ends would raise an unheard 'error' and end the process. Heard here, the next
+    // statement fails with the reason instead, and the dead session is dropped when released.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const leases = postgresLeases(url);
     return {
