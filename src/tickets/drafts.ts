@@ -3,6 +3,7 @@
 // with the client's name and the ticket number filled in when one is used.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { scopeSavedReplies, type Scope } from './rights.ts';
 
 export const MAX_DRAFT = 100_000;
 
@@ -40,17 +41,23 @@ export function savedRepliesFor(db: Kysely<Database>, projectId: number | null) 
     .execute();
 }
 
-export function allSavedReplies(db: Kysely<Database>) {
-  return db
+/** Every saved reply the scope sees (tickets/rights.ts): its projects' and those for all projects. */
+export function allSavedReplies(db: Kysely<Database>, scope: Scope = 'all') {
+  return scopeSavedReplies(db
     .selectFrom('saved_reply')
     .leftJoin('project', 'project.id', 'saved_reply.project_id')
-    .select(['saved_reply.id', 'saved_reply.title', 'saved_reply.body', 'project.name as project'])
+    .select(['saved_reply.id', 'saved_reply.title', 'saved_reply.body', 'saved_reply.project_id', 'project.name as project']), scope)
     .orderBy('saved_reply.title')
+    .orderBy('saved_reply.id')
     .execute();
 }
 
 export async function addSavedReply(db: Kysely<Database>, r: { projectId: number | null; title: string; body: string }, now: Date): Promise<void> {
   await db.insertInto('saved_reply').values({ project_id: r.projectId, title: r.title, body: r.body, created_at: now.toISOString() }).execute();
+}
+
+export async function updateSavedReply(db: Kysely<Database>, id: number, r: { projectId: number | null; title: string; body: string }): Promise<void> {
+  await db.updateTable('saved_reply').set({ project_id: r.projectId, title: r.title, body: r.body }).where('id', '=', id).execute();
 }
 
 export async function deleteSavedReply(db: Kysely<Database>, id: number): Promise<void> {

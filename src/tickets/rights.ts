@@ -83,3 +83,42 @@ export async function visibleMail(db: Kysely<Database>, scope: Scope, table: 'in
     : scopeMail(db.selectFrom('outbox').select('outbox.id').where('outbox.id', '=', id), scope, table);
   return (await query.executeTakeFirst()) !== undefined;
 }
+
+// Saved replies and organisations follow projects too. A saved reply of one project is seen (and
+// used, and edited) by whoever sees that project; one for all projects (project_id null) is offered
+// to everyone, but only admins change it, since it speaks for every team at once. An organisation is
+// seen when it may use one of the projects the scope sees (organisation_project); one tied to none
+// is then the admins' alone, like the setup pages where organisations are managed.
+
+/** Whether the scope sees the project `id` (an existing project is the caller's to check). */
+export const projectVisible = (scope: Scope, id: number): boolean => scope === 'all' || scope.includes(id);
+
+/** A query on saved replies: those of a project in scope, and those for all projects. */
+export function scopeSavedReplies<Q extends Filterable<Q>>(query: Q, scope: Scope): Q {
+  if (scope === 'all') return query;
+  const ids = scope.filter((p): p is number => p !== null);
+  return query.where(ids.length ? sql<SqlBool>`(saved_reply.project_id is null or saved_reply.project_id in (${sql.join(ids)}))` : sql<SqlBool>`saved_reply.project_id is null`);
+}
+
+/** A saved reply the scope sees, with its project; null when it does not exist or is outside (both a 404). */
+export async function visibleSavedReply(db: Kysely<Database>, scope: Scope, id: number): Promise<{ id: number; project_id: number | null; title: string; body: string } | null> {
+  const row = await scopeSavedReplies(db.selectFrom('saved_reply').select(['saved_reply.id', 'saved_reply.project_id', 'saved_reply.title', 'saved_reply.body']).where('saved_reply.id', '=', id), scope).executeTakeFirst();
+  return row ?? null;
+}
+
+/** Who may change a saved reply they see: its project's staff; one for all projects, admins only. */
+export const mayEditSavedReply = (viewer: Viewer, reply: { project_id: number | null }): boolean =>
+  viewer.role !== 'agent' || reply.project_id !== null;
+
+/** A query on organisations (the `organisation` table): those that may use a project in scope. */
+export function scopeOrganisations<Q extends Filterable<Q>>(query: Q, scope: Scope): Q {
+  if (scope === 'all') return query;
+  const ids = scope.filter((p): p is number => p !== null);
+  if (!ids.length) return query.where(sql<SqlBool>`1 = 0`);
+  return query.where(sql<SqlBool>`exists (select 1 from organisation_project op where op.organisation_id = organisation.id and op.project_id in (${sql.join(ids)}))`);
+}
+
+export async function visibleOrganisation(db: Kysely<Database>, scope: Scope, id: number): Promise<{ id: number } | null> {
+  const row = await scopeOrganisations(db.selectFrom('organisation').select('organisation.id').where('organisation.id', '=', id), scope).executeTakeFirst();
+  return row ?? null;
+}

@@ -4,7 +4,8 @@
 // (tickets in arrival order), refusing tells the sender once, blocking holds their mail silently.
 // Every staff member, agents included, may decide: answering the people who write is the agents'
 // daily work, and each decision is undone by another one (a refused or blocked contact can still be
-// validated, its mail is kept). Managing organisations stays with the setup pages (admins).
+// validated, its mail is kept). Managing organisations stays with the setup pages (admins); an agent
+// sees here the organisations of their projects.
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { Kysely } from 'kysely';
@@ -16,7 +17,7 @@ import { fill, type Lang } from '../i18n.ts';
 import { csrfField, flash, page, type Markup } from '../layout.ts';
 import type { AdminPorts } from '../ports.ts';
 import { firstLines, formatDate, idParam, mailCounts, storedMail } from './stored-mail.ts';
-import { scopeContacts, visibleContact } from '../../../tickets/rights.ts';
+import { projectVisible, scopeContacts, scopeOrganisations, visibleContact } from '../../../tickets/rights.ts';
 import { sessionScope } from './ticket-list.ts';
 
 interface AccountPageDeps {
@@ -239,19 +240,24 @@ ${rows.length > CONTACTS_PAGE ? html`<p><a href="/admin/accounts/contacts?${stat
     return shell(c, s.contacts, body);
   });
 
+  // An agent sees the organisations that may use one of their projects (tickets/rights.ts), each with
+  // those of its projects they see and the contacts they see: another team's project is not named.
   app.get('/organisations', async (c) => {
     const s = CATALOGUE[c.get('lang')];
-    const orgs = await db.selectFrom('organisation').select(['id', 'name', 'requires_validation']).orderBy('name').limit(1000).execute();
+    const scope = await sessionScope(db, c.get('session'));
+    const orgs = await scopeOrganisations(db.selectFrom('organisation').select(['organisation.id', 'organisation.name', 'organisation.requires_validation']), scope)
+      .orderBy('organisation.name').limit(1000).execute();
     const ids = orgs.map((o) => o.id);
-    const [domains, projects, members] = ids.length
+    const [domains, allProjects, members] = ids.length
       ? await Promise.all([
           db.selectFrom('organisation_domain').select(['organisation_id', 'domain']).where('organisation_id', 'in', ids).orderBy('domain').execute(),
           db.selectFrom('organisation_project').innerJoin('project', 'project.id', 'organisation_project.project_id')
-            .select(['organisation_project.organisation_id', 'project.key']).where('organisation_project.organisation_id', 'in', ids).orderBy('project.key').execute(),
-          db.selectFrom('contact').select((eb) => ['organisation_id', 'state', eb.fn.countAll<number>().as('n')])
-            .where('organisation_id', 'in', ids).groupBy(['organisation_id', 'state']).execute(),
+            .select(['organisation_project.organisation_id', 'project.id', 'project.key']).where('organisation_project.organisation_id', 'in', ids).orderBy('project.key').execute(),
+          scopeContacts(db.selectFrom('contact').select((eb) => ['contact.organisation_id', 'contact.state', eb.fn.countAll<number>().as('n')])
+            .where('contact.organisation_id', 'in', ids), scope).groupBy(['contact.organisation_id', 'contact.state']).execute(),
         ])
       : [[], [], []];
+    const projects = allProjects.filter((p) => projectVisible(scope, p.id));
     const body = html`<h1>${s.organisations}</h1>${tabs(s, 'organisations')}
 ${orgs.length ? html`<table class="list">
 <thead><tr><th scope="col">${s.name}</th><th scope="col">${s.domains}</th><th scope="col">${s.projects}</th><th scope="col">${s.validation}</th><th scope="col">${s.members}</th></tr></thead>

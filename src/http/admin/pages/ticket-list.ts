@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { PRIORITIES, STATUSES, TYPES, type Database } from '../../../db/schema.ts';
 import { BadCursorError, listTicketQueue, queueCounts, QUEUES, SORTS, type Queue, type TicketListFilters, type TicketListRow } from '../../../tickets/ticket-list.ts';
 import { changeFields, inTransaction, type FieldChanges, type StaffActor, type StaffVerbDeps } from '../../../tickets/staff-verbs.ts';
-import { visibleProjects, visibleTicket, type Scope } from '../../../tickets/rights.ts';
+import { scopeOrganisations, visibleProjects, visibleTicket, type Scope } from '../../../tickets/rights.ts';
 import type { Session } from '../session.ts';
 import { checkedForm, type AdminEnv } from '../guard.ts';
 import type { Lang, Strings } from '../i18n.ts';
@@ -179,7 +179,7 @@ export function ticketListPages(deps: { db: Kysely<Database>; verbs: StaffVerbDe
     projects: await deps.db.selectFrom('project').select(['id', 'name'])
       .$if(scope !== 'all', (qb) => qb.where('id', 'in', [-1, ...(scope as ReadonlyArray<number | null>).filter((p): p is number => p !== null)]))
       .orderBy('name').execute(),
-    organisations: await deps.db.selectFrom('organisation').select(['id', 'name']).orderBy('name').execute(),
+    organisations: await scopeOrganisations(deps.db.selectFrom('organisation').select(['organisation.id', 'organisation.name']), scope).orderBy('organisation.name').execute(),
   });
 
   async function show(c: Context<AdminEnv>, note: Markup) {
