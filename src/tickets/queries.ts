@@ -1,11 +1,18 @@
 // What the JSON API reads of tickets: its list and one ticket with its public thread. Reads only;
 // the admin's own reads are ticket-list.ts (queues, search, keyset pages) and ticket-page.ts.
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Database, Status } from '../db/schema.ts';
-import { scopeTickets, type Scope } from './rights.ts';
+import { scopeParts, scopeTickets, type Scope } from './rights.ts';
 
-export async function listTickets(db: Kysely<Database>, q: { page: number; perPage: number; status?: Status; scope?: Scope }) {
-  const rows = scopeTickets(db.selectFrom('ticket'), q.scope ?? 'all')
+/**
+ * A page of tickets, newest first by number. `after` (the last number a caller saw) reads the next
+ * page from the index on number, however deep; `page` is the OFFSET of old, kept for the scripts that
+ * use it, and costs the rows it skips. `next` is the `after` of the following page (null at the end),
+ * found by reading one row more than the page.
+ */
+export async function listTickets(db: Kysely<Database>, q: { page: number; perPage: number; status?: Status; scope?: Scope; after?: number }) {
+  const scope = q.scope ?? 'all';
+  const rows = scopeTickets(db.selectFrom('ticket'), scope)
     .leftJoin('contact', 'contact.id', 'ticket.reporter_id')
     .select([
       'ticket.number', 'ticket.summary', 'ticket.type', 'ticket.priority', 'ticket.status',
@@ -13,14 +20,40 @@ export async function listTickets(db: Kysely<Database>, q: { page: number; perPa
       'contact.email as reporter',
     ])
     .$if(q.status !== undefined, (qb) => qb.where('ticket.status', '=', q.status!))
+    .$if(q.after !== undefined, (qb) => qb.where('ticket.number', '<', q.after!))
     .orderBy('ticket.number', 'desc')
-    .limit(q.perPage)
-    .offset((q.page - 1) * q.perPage);
-  const total = scopeTickets(db.selectFrom('ticket'), q.scope ?? 'all')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .$if(q.status !== undefined, (qb) => qb.where('status', '=', q.status!));
-  const [tickets, count] = await Promise.all([rows.execute(), total.executeTakeFirstOrThrow()]);
-  return { tickets, total: Number(count.n) };
+    .limit(q.perPage + 1)
+    .$if(q.after === undefined && q.page > 1, (qb) => qb.offset((q.page - 1) * q.perPage));
+  const [found, total] = await Promise.all([rows.execute(), countTickets(db, scope, q.status)]);
+  const tickets = found.slice(0, q.perPage);
+  return { tickets, total, next: found.length > q.perPage ? tickets.at(-1)!.number : null };
+}
+
+/**
+ * How many tickets the list holds, whatever the page. Every ticket, for a caller who sees them all:
+ * the total the database keeps by trigger (tally, migration 0012), one row read; of one status, a
+ * range of the (status, number) index. For a caller's projects, one count for the projects and one
+ * for the shared inbox, each a range of the (project_id, status) index (migration 0018): counted as
+ * one `project_id in (…) or project_id is null`, the engines read the tickets themselves.
+ */
+export async function countTickets(db: Kysely<Database>, scope: Scope, status?: Status): Promise<number> {
+  if (scope === 'all' && status === undefined) {
+    const kept = await db.selectFrom('tally').select('value').where('name', '=', 'tickets').executeTakeFirst();
+    if (kept) return Number(kept.value);
+  }
+  const count = (narrow: (qb: SelectQueryBuilder<Database, 'ticket', object>) => SelectQueryBuilder<Database, 'ticket', object>) =>
+    narrow(db.selectFrom('ticket'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .$if(status !== undefined, (qb) => qb.where('ticket.status', '=', status!))
+      .executeTakeFirstOrThrow()
+      .then((row) => Number(row.n));
+  if (scope === 'all') return count((qb) => qb);
+  const { projects, sharedInbox } = scopeParts(scope);
+  const [inProjects, inInbox] = await Promise.all([
+    projects.length ? count((qb) => qb.where('ticket.project_id', 'in', projects)) : 0,
+    sharedInbox ? count((qb) => qb.where('ticket.project_id', 'is', null)) : 0,
+  ]);
+  return inProjects + inInbox;
 }
 
 /** A ticket's fields, its description, watchers and public thread (internal notes left out). */

@@ -122,3 +122,8 @@ export async function visibleOrganisation(db: Kysely<Database>, scope: Scope, id
   const row = await scopeOrganisations(db.selectFrom('organisation').select('organisation.id').where('organisation.id', '=', id), scope).executeTakeFirst();
   return row ?? null;
 }
+
+/** A list of projects as its two parts: the projects by id, and whether the shared inbox (no project) is in. */
+export function scopeParts(scope: ReadonlyArray<number | null>): { projects: number[]; sharedInbox: boolean } {
+  return { projects: scope.filter((p): p is number => p !== null), sharedInbox: scope.includes(null) };
+}

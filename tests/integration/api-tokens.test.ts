@@ -123,7 +123,7 @@ describe.each(engines)('API tokens on $name', (engine) => {
       ]);
       expect(Object.keys(spec.paths['/tickets']).sort()).toEqual(['get', 'post']);
       expect(Object.keys(spec.paths['/tickets/{number}']).sort()).toEqual(['get', 'patch']);
-      expect(spec.paths['/tickets'].get.parameters.map((p: any) => p.name).sort()).toEqual(['page', 'per_page', 'status']);
+      expect(spec.paths['/tickets'].get.parameters.map((p: any) => p.name).sort()).toEqual(['after', 'page', 'per_page', 'status']);
       expect(spec.paths['/tickets/{number}'].patch.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/TicketChange' });
       const change = spec.components.schemas.TicketChange;
       expect(change.additionalProperties).toBe(false);

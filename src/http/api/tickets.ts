@@ -13,11 +13,20 @@ import { callerScope, mustUseProject, type ApiDeps } from './deps.ts';
 import type { ApiCaller } from '../auth.ts';
 import { apiApp, bearerSecurity, errors, jsonBody, jsonRoute } from './openapi.ts';
 
-const listQuery = z.object({
-  page: z.coerce.number().int().catch(1).transform((n) => Math.max(1, n)).openapi({ type: 'integer', minimum: 1, default: 1 }),
-  per_page: z.coerce.number().int().catch(25).transform((n) => Math.min(100, Math.max(1, n))).openapi({ type: 'integer', minimum: 1, maximum: 100, default: 25 }),
-  status: z.enum(STATUSES).optional(),
-});
+// Two ways through the list, newest first: `after` (keyset: the last number seen, which the answer's
+// `next` gives) reads each page straight from the index on number, however deep; `page` (OFFSET) is
+// kept for the scripts written for it, and costs every ticket it skips. A cursor that does not parse
+// is refused rather than read as the first page, which would send a loop round forever.
+const listQuery = z
+  .object({
+    page: z.coerce.number().int().catch(1).transform((n) => Math.max(1, n))
+      .openapi({ type: 'integer', minimum: 1, default: 1, description: 'offset paging, kept for older scripts; prefer `after`' }),
+    per_page: z.coerce.number().int().catch(25).transform((n) => Math.min(100, Math.max(1, n))).openapi({ type: 'integer', minimum: 1, maximum: 100, default: 25 }),
+    status: z.enum(STATUSES).optional(),
+    after: z.coerce.number().int().positive().optional()
+      .openapi({ type: 'integer', minimum: 1, description: 'the tickets numbered below this one: pass the previous page\'s `next`; not with `page` above 1' }),
+  })
+  .refine((q) => q.after === undefined || q.page === 1, { path: ['page'], message: 'page and after do not combine: after alone says where the page starts' });
 
 const numberParam = z.object({ number: z.string().regex(/^[0-9]+$/).openapi({ param: { name: 'number', in: 'path' }, example: '12' }) });
 
@@ -97,10 +106,16 @@ const ChangedTicket = z
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 const list = createRoute({
-  method: 'get', path: '/', summary: 'Tickets, newest first', security: bearerSecurity,
+  method: 'get', path: '/', summary: 'Tickets, newest first by number: follow `next` with `after`', security: bearerSecurity,
   request: { query: listQuery },
   responses: {
-    200: json(z.object({ page: z.number().int(), per_page: z.number().int(), total: z.number().int(), tickets: z.array(TicketSummary) }), 'a page of tickets'),
+    200: json(z.object({
+      page: z.number().int(),
+      per_page: z.number().int(),
+      total: z.number().int().openapi({ description: 'every ticket the caller sees with this status (or any), whichever page this is' }),
+      next: z.number().int().nullable().openapi({ description: 'pass as `after` for the following page; null on the last' }),
+      tickets: z.array(TicketSummary),
+    }), 'a page of tickets'),
     ...errors(422),
   },
 });
@@ -139,8 +154,8 @@ export function ticketsApi(deps: ApiDeps) {
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
     const scope = await callerScope(deps, c.get('caller'));
-    const { tickets, total } = await listTickets(deps.db, { page: q.page, perPage: q.per_page, status: q.status, scope });
-    return c.json({ page: q.page, per_page: q.per_page, total, tickets }, 200);
+    const { tickets, total, next } = await listTickets(deps.db, { page: q.page, perPage: q.per_page, status: q.status, scope, after: q.after });
+    return c.json({ page: q.page, per_page: q.per_page, total, next, tickets }, 200);
   });
 
   app.openapi(read, async (c) => {
