@@ -94,9 +94,9 @@ export class BadCursorError extends Error {
 
 // Literal, as in migration 0012's partial indexes.
 const OPEN = sql<SqlBool>`ticket.status not in ('resolved', 'closed')`;
-const PRIORITY_RANK = sql.raw<number>(
-  `(case ticket.priority ${PRIORITIES.map((p, i) => `when '${p}' then ${i}`).join(' ')} else -1 end)`,
-);
+/** Word for word the expression of migration 0017's priority indexes, which SQLite matches by its text. */
+export const PRIORITY_RANK_SQL = `(case ticket.priority ${PRIORITIES.map((p, i) => `when '${p}' then ${i}`).join(' ')} else -1 end)`;
+const PRIORITY_RANK = sql.raw<number>(PRIORITY_RANK_SQL);
 
 type Key = [number] | [string, number] | [number, string, number];
 
@@ -150,21 +150,42 @@ function engineOf(db: Kysely<Database>): 'postgres' | 'sqlite' {
 }
 
 /**
- * The tickets holding `word` (as a prefix) in their summary or in an entry's text. The expressions
- * on PostgreSQL are those of the GIN indexes of migration 0012, word for word.
+ * The tickets holding every word (each as a prefix) in their summary or in an entry's text. On
+ * PostgreSQL one lookup in the per-ticket documents of migration 0017; on SQLite one per word, in the
+ * summaries and in the entries, whose index rowid carries the ticket (ticket id × 2³² + entry id).
+ *
+ * `lead` says which side leads: `matches` reads the matching tickets first, then sorts them (right
+ * when few match); `order` walks the list's own index in the order shown and keeps the tickets that
+ * match (right for a common word, where the first page is found long before the matches are read).
+ * The unary `+` is SQLite's way of saying a term may not lead.
  */
-function matching(engine: 'postgres' | 'sqlite', word: string) {
+function matching(engine: 'postgres' | 'sqlite', words: string[], lead: 'matches' | 'order'): Expression<SqlBool>[] {
   if (engine === 'postgres') {
-    const query = sql`to_tsquery('simple', ${`${word}:*`})`;
-    return sql<SqlBool>`ticket.id in (
-      select s.id from ticket s where to_tsvector('simple', s.summary) @@ ${query}
-      union select e.ticket_id from entry e where to_tsvector('simple', e.text) @@ ${query})`;
+    const query = words.map((w) => `${w}:*`).join(' & ');
+    return [sql<SqlBool>`ticket.id in (select ticket_search.ticket_id from ticket_search where ticket_search.words @@ to_tsquery('simple', ${query}))`];
   }
+  const id = lead === 'order' ? sql`+ticket.id` : sql`ticket.id`;
   // A quoted FTS5 string is taken as text, never as query syntax; `*` makes it a prefix.
-  const query = `"${word}"*`;
-  return sql<SqlBool>`ticket.id in (
-    select rowid from ticket_fts where ticket_fts match ${query}
-    union select ticket_id from entry_fts where entry_fts match ${query})`;
+  return words.map((word) => {
+    const query = `"${word}"*`;
+    return sql<SqlBool>`${id} in (
+      select rowid from ticket_fts where ticket_fts match ${query}
+      union select rowid >> 32 from entry_search where entry_search match ${query})`;
+  });
+}
+
+/** Past this many entries holding each word of a search, the list's order leads (see `matching`). */
+const COMMON = 1000;
+
+/** Whether every word of a search is common enough that walking the list's order finds a page sooner. */
+export async function searchLead(db: Kysely<Database>, words: string[]): Promise<'matches' | 'order'> {
+  if (!words.length || engineOf(db) === 'postgres') return 'matches';
+  for (const word of words) {
+    const { n } = await sql<{ n: number }>`select count(*) as n from (select 1 from entry_search where entry_search match ${`"${word}"*`} limit ${COMMON})`
+      .execute(db).then((r) => r.rows[0]!);
+    if (Number(n) < COMMON) return 'matches';
+  }
+  return 'order';
 }
 
 function settings(q: TicketListQuery) {
@@ -176,7 +197,7 @@ function settings(q: TicketListQuery) {
 }
 
 /** The page's query, unexecuted: listTicketQueue runs it; diagnostics (the benchmark) explain it. */
-export function ticketQueueQuery(db: Kysely<Database>, q: TicketListQuery) {
+export function ticketQueueQuery(db: Kysely<Database>, q: TicketListQuery, lead: 'matches' | 'order' = 'matches') {
   const { sort, direction, limit } = settings(q);
   const f = q.filters ?? {};
   const after = q.after ? decodeCursor(q.after, sort, direction) : null;
@@ -224,7 +245,8 @@ export function ticketQueueQuery(db: Kysely<Database>, q: TicketListQuery) {
   if (f.awaiting === 'none') query = query.where('ticket.awaiting', 'is', null);
   else if (f.awaiting !== undefined) query = query.where('ticket.awaiting', '=', f.awaiting);
 
-  for (const word of searchWords(q.search)) query = query.where(matching(engine, word));
+  const words = searchWords(q.search);
+  if (words.length) for (const term of matching(engine, words, lead)) query = query.where(term);
   query = scopeTickets(query, q.scope ?? 'all');
 
   if (after) {
@@ -254,7 +276,7 @@ export function ticketQueueQuery(db: Kysely<Database>, q: TicketListQuery) {
 /** One page of a queue, filtered, searched and sorted; follow `next` for the following page. */
 export async function listTicketQueue(db: Kysely<Database>, q: TicketListQuery): Promise<TicketListPage> {
   const { sort, direction, limit } = settings(q);
-  const rows = await ticketQueueQuery(db, q).execute();
+  const rows = await ticketQueueQuery(db, q, await searchLead(db, searchWords(q.search))).execute();
 
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];

@@ -12,6 +12,7 @@ import { MIGRATIONS_DIR, migrateTo, migrateToLatest } from '../../src/db/migrate
 import { recordRaw } from '../../src/mail/inbound.ts';
 import { storeRawBytes } from '../../src/mail/raw-store.ts';
 import { openTicket } from '../../src/tickets/store.ts';
+import { listTicketQueue } from '../../src/tickets/ticket-list.ts';
 import { testEngines } from '../support/databases.ts';
 
 /** Every migration, in the order they run: what a migration from `after` on must apply. */
@@ -100,6 +101,36 @@ describe.each(engines)('storage on $name', (engine) => {
         { email: 'bob@example.com', state: 'active' },
         { email: 'eve@example.com', state: 'blocked' },
       ]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('makes tickets written before 0017 searchable by their summary and thread, and later mail too', async () => {
+    const database = openDatabase(await engine.freshUrl());
+    const db = database.db as Kysely<any>;
+    try {
+      await migrateTo(db, '0016_lease_holder');
+      const at = new Date().toISOString();
+      const [ada] = await db.insertInto('contact').values({ email: 'ada@example.com', name: 'Ada', state: 'active', created_at: at }).returning('id').execute();
+      for (const [number, summary, text] of [[1, 'Blank aardvark page', 'it was fine yesterday'], [2, 'Printer', 'the zebrafish tray jams']] as const) {
+        const [ticket] = await db.insertInto('ticket').values({
+          number, type: 'assistance', priority: 'minor', status: 'new', resolution: 'open', summary,
+          reporter_id: ada!.id, visibility: 'public', awaiting: 'staff', language: 'en', created_at: at, updated_at: at,
+        }).returning('id').execute();
+        await db.insertInto('entry').values({ ticket_id: ticket!.id, kind: 'email', author_email: 'ada@example.com', text, created_at: at }).execute();
+      }
+
+      expect(await migrateToLatest(db)).toEqual(after('0016_lease_holder'));
+      const found = async (search: string) => (await listTicketQueue(database.db, { queue: 'all', staffId: null, search })).rows.map((r) => r.number);
+      expect(await found('aardvark')).toEqual([1]);
+      expect(await found('zebrafish')).toEqual([2]);
+      expect(await found('printer jams')).toEqual([2]);
+      const two = await db.selectFrom('ticket').select('id').where('number', '=', 2).executeTakeFirstOrThrow();
+      await db.insertInto('entry').values({ ticket_id: two.id, kind: 'reply', text: 'try the okapi setting', created_at: at }).execute();
+      expect(await found('okapi zebrafish')).toEqual([2]);
+      await db.deleteFrom('ticket').where('number', '=', 2).execute();
+      expect(await found('zebrafish')).toEqual([]);
     } finally {
       await database.close();
     }
