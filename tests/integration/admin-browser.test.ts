@@ -303,7 +303,7 @@ suite('staff admin in Chromium', () => {
     await page.goto(`${base}/admin/tickets/${blank}?saved=1`);
     await check('ticket after a save');
     // The other pages of the admin, as they arrive.
-    for (const other of ['/admin/dashboard', '/admin/accounts', '/admin/quarantine', '/admin/outbox', '/admin/saved-replies', '/admin/tokens', '/admin/setup']) {
+    for (const other of ['/admin/dashboard', '/admin/accounts', '/admin/quarantine', '/admin/outbox', '/admin/saved-replies', '/admin/tokens', '/admin/setup', '/admin/setup/staff']) {
       if ((await page.goto(`${base}${other}`))?.status() === 200) await check(other);
     }
     // In French too: the browser's language chooses the catalogue, and the page says which it is.
@@ -314,6 +314,40 @@ suite('staff admin in Chromium', () => {
     await accessible(fr, 'login in French');
     // Minor and moderate findings are not failures; they are printed for whoever improves the pages.
     if (Object.keys(found).length && process.env.AXE_VERBOSE === '1') console.info(found);
+  });
+
+  it('brings staff in from one form without JavaScript: Enter or the first button invites by mail, the second adds with a password shown once', async () => {
+    const page = await chromium.newPage({ javaScriptEnabled: false });
+    await signIn(page, '/admin/setup/staff');
+    const form = page.locator('form', { has: page.locator('#staff-email') });
+    expect(await form.count()).toBe(1);
+    expect(await page.locator('#staff-email').count()).toBe(1);
+    const fill = async (email: string, name: string, role: 'Agent' | 'Admin') => {
+      await page.locator('#staff-email').fill(email);
+      await page.locator('#staff-name').fill(name);
+      await page.locator('#staff-role').selectOption({ label: role });
+    };
+
+    // Enter in a field submits with the first button: an invitation, no password on the page.
+    await fill('zoe@help.example.test', 'Zoé Martin', 'Agent');
+    await Promise.all([page.waitForURL(/\/admin\/setup\/staff\?invited=\d+$/), page.locator('#staff-name').press('Enter')]);
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Invitation sent to zoe@help.example.test');
+    expect(await page.locator('#new-password').count()).toBe(0);
+    const invite = await mailMatching((m) => m.envelope.to.includes('zoe@help.example.test'));
+    expect(invite.parsed.text).toContain('/admin/welcome?token=');
+
+    await fill('yann@help.example.test', 'Yann Le Gall', 'Admin');
+    await Promise.all([page.waitForURL(/\/admin\/setup\/staff\?invited=\d+$/), page.getByRole('button', { name: 'Send an invitation' }).click()]);
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Invitation sent to yann@help.example.test');
+
+    // The other button: the member is made at once, their password shown once on the answer.
+    await fill('xavier@help.example.test', 'Xavier Roux', 'Agent');
+    await Promise.all([page.waitForResponse((r) => r.url() === `${base}/admin/setup/staff` && r.request().method() === 'POST'), page.getByRole('button', { name: 'Add with a password' }).click()]);
+    const shown = await page.locator('#new-password').inputValue();
+    expect(shown.length).toBeGreaterThanOrEqual(12);
+    const members = await g.database.db.selectFrom('staff').select(['email', 'role']).where('email', 'in', ['zoe@help.example.test', 'yann@help.example.test', 'xavier@help.example.test']).orderBy('email').execute();
+    expect(members).toEqual([{ email: 'xavier@help.example.test', role: 'agent' }, { email: 'yann@help.example.test', role: 'admin' }, { email: 'zoe@help.example.test', role: 'agent' }]);
+    expect(await g.database.db.selectFrom('staff_link').select('id').where('kind', '=', 'invite').execute()).toHaveLength(2);
   });
 
   it('validates a pending contact, whose held mail becomes a ticket, and decides on a quarantined mail', async () => {

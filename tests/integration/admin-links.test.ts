@@ -53,7 +53,11 @@ describe.each(engines)('staff links on $name', (engine) => {
     try {
       const admin = await signIn(g, 'paul@help.example.test', password);
       const staffPage = await admin.request('/admin/setup/staff');
-      expect(staffPage.text).toContain('action="/admin/setup/staff/invite"');
+      // One form for both ways in: inviting is its default (first) button, adding with a password the other.
+      expect(staffPage.text.match(/<form method="post" action="\/admin\/setup\/staff\/invite"/g)).toHaveLength(1);
+      expect(staffPage.text.match(/name="email"/g)).toHaveLength(1);
+      const buttons = [...staffPage.text.matchAll(/<button[^>]*formaction="([^"]+)"[^>]*>([^<]+)<\/button>/g)].map((m) => [m[1], m[2]]);
+      expect(buttons).toEqual([['/admin/setup/staff/invite', 'Send an invitation'], ['/admin/setup/staff', 'Add with a password']]);
       const csrf = hidden(staffPage.text, '_csrf');
       const invitation = { email: 'Zoe@Help.Example.test', name: 'Zoé Martin', role: 'agent' };
 
@@ -117,6 +121,10 @@ describe.each(engines)('staff links on $name', (engine) => {
       const taken = await admin.request('/admin/setup/staff/invite', { form: { _csrf: csrf, ...invitation } });
       expect(taken.res.status).toBe(422);
       expect(taken.text).toContain('already exists');
+      // The same form comes back, filled, with both buttons.
+      expect(taken.text).toContain('value="Zoé Martin"');
+      expect(taken.text).toContain('formaction="/admin/setup/staff"');
+      expect(taken.text).toContain('formaction="/admin/setup/staff/invite"');
       expect(await db.selectFrom('outbox').select('id').where('event', '=', 'staff-invite').execute()).toHaveLength(1);
 
       // Agents invite nobody.

@@ -53,6 +53,11 @@ describe.each(engines)('admin setup pages on $name', (engine) => {
       const again = await b.request('/admin/setup/staff', { form: { _csrf: csrf, email: 'agnes@help.example.test', name: 'Twice', role: 'agent' } });
       expect(again.res.status).toBe(422);
       expect(again.text).toContain('a staff member agnes@help.example.test already exists');
+      // The refused form comes back filled, one form with its two ways in (formaction: no script needed).
+      expect(again.text).toContain('id="staff-name" name="name" required maxlength="200" value="Twice"');
+      expect(again.text.match(/name="email"/g)).toHaveLength(1);
+      expect(again.text).toContain('<button class="secondary" type="submit" formaction="/admin/setup/staff" aria-describedby="staff-add-hint">Add with a password</button>');
+      expect(again.text).toContain('formaction="/admin/setup/staff/invite"');
 
       // A project with an address, a product and a staff member; a duplicate key refused with the reason.
       const project = await b.request('/admin/setup/projects', {

@@ -117,6 +117,6 @@ export function createAdmin(deps: AdminDeps) {
   }
   // Admins only, like the rest of setup (the invitation form is on the setup staff page).
   if (links) app.route('/setup/staff/invite', invitePages(links));
-  app.route('/setup', setupPages({ db: deps.db, now, mailboxes: deps.mailboxes, live: deps.health }));
+  app.route('/setup', setupPages({ db: deps.db, now, mailboxes: deps.mailboxes, live: deps.health, invites: links !== null }));
   return app;
 }

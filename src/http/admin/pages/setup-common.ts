@@ -52,7 +52,6 @@ const en = {
   organisationSaved: 'Organisation {name} saved.',
   // Staff
   staff: 'Staff',
-  addStaff: 'Add a staff member',
   email: 'Email',
   role: 'Role',
   roles: { admin: 'Admin', agent: 'Agent' },
@@ -147,7 +146,6 @@ const fr: SetupStrings = {
   organisationAdded: 'Organisation {name} ajoutée.',
   organisationSaved: 'Organisation {name} enregistrée.',
   staff: 'Équipe',
-  addStaff: 'Ajouter un membre de l’équipe',
   email: 'E-mail',
   role: 'Rôle',
   roles: { admin: 'Administrateur', agent: 'Agent' },

@@ -1,6 +1,7 @@
 // Staff members (admins only, behind the setup gate): add one — the generated password is shown on
 // the page that answers the form, once, never in a URL and never cached, as `guichet staff add`
-// prints it —, deactivate or reactivate, make admin or agent. An admin changes neither their own
+// prints it; the same form invites instead (setup-staff-form.ts) —, deactivate or reactivate, make
+// admin or agent. An admin changes neither their own
 // state nor their own role here: the last admin could otherwise lock everyone out.
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
@@ -11,7 +12,8 @@ import type { Database } from '../../../db/schema.ts';
 import { checkedForm, type AdminEnv } from '../guard.ts';
 import { csrfField, flash, type Markup } from '../layout.ts';
 import { fill, idParam, setupPage, setupStrings, zodReason } from './setup-common.ts';
-import { inviteForm, invitedNote } from './staff-links.ts';
+import { emptyStaffDraft, staffForm, type StaffDraft } from './setup-staff-form.ts';
+import { INVITE_DAYS, invitedNote } from './staff-links.ts';
 
 const addForm = z.object({
   email: z.string().max(254),
@@ -24,13 +26,13 @@ const roleForm = z.object({ role: z.enum(['admin', 'agent']) });
 
 type Note = { ok?: string; error?: string; password?: { email: string; value: string } };
 
-export function staffPages(deps: { db: Kysely<Database>; now: () => Date }) {
+export function staffPages(deps: { db: Kysely<Database>; now: () => Date; invites: boolean }) {
   const app = new Hono<AdminEnv>();
 
   /** The member's address, for the note after a change; null when the id names nobody. */
   const emailOf = async (id: number) => (await deps.db.selectFrom('staff').select('email').where('id', '=', id).executeTakeFirst())?.email ?? null;
 
-  async function render(c: Context<AdminEnv>, note: Note = {}, draft = { email: '', name: '', role: 'agent' }, status: 200 | 201 | 404 | 422 = 200) {
+  async function render(c: Context<AdminEnv>, note: Note = {}, draft: StaffDraft = emptyStaffDraft, status: 200 | 201 | 404 | 422 = 200) {
     const s = setupStrings(c);
     const session = c.get('session');
     const staff = await describeStaff(deps.db);
@@ -58,21 +60,7 @@ ${m.role === 'admin' ? action(m.id, 'role', 'role', 'agent', s.makeAgent, m.emai
 </tr>`;
   })}</tbody></table>
 <p><a href="/admin/tokens">${s.tokensLink}</a></p>
-<form method="post" action="/admin/setup/staff" class="card stack">
-<h2>${s.addStaff}</h2>
-${csrfField(session.csrf)}
-<label for="staff-email">${s.email}</label>
-<input type="email" id="staff-email" name="email" required maxlength="254" value="${draft.email}" autocomplete="off">
-<label for="staff-name">${s.name}</label>
-<input type="text" id="staff-name" name="name" required maxlength="200" value="${draft.name}">
-<label for="staff-role">${s.role}</label>
-<select id="staff-role" name="role">
-<option value="agent"${draft.role === 'agent' ? html` selected` : ''}>${s.roles.agent}</option>
-<option value="admin"${draft.role === 'admin' ? html` selected` : ''}>${s.roles.admin}</option>
-</select>
-<button class="primary" type="submit">${s.addStaff}</button>
-</form>
-${inviteForm(c)}`;
+${staffForm(c, { draft, inviteDays: deps.invites ? INVITE_DAYS : null })}`;
     // The page that shows a new password must not be kept by the browser or any proxy.
     if (note.password) c.header('Cache-Control', 'no-store');
     return c.html(setupPage(c, 'staff', s.staff, body), status);

@@ -26,6 +26,8 @@ export interface SetupDeps {
   /** What the configuration connects, secrets already hidden (the composition root reads the config). */
   mailboxes?: MailboxSummary;
   live?: SetupLive;
+  /** Whether invitations can be mailed (the outbox is reached): the staff form offers them then. */
+  invites?: boolean;
 }
 
 const projectForm = z.object({
@@ -271,7 +273,7 @@ ${organisationFields(s, values, projects, 'organisation')}
 
   // Staff and mailboxes ------------------------------------------------------------------------
 
-  app.route('/staff', staffPages({ db: deps.db, now: deps.now }));
+  app.route('/staff', staffPages({ db: deps.db, now: deps.now, invites: deps.invites ?? false }));
   app.get('/mailboxes', (c) => mailboxPage(c, { db: deps.db, mailboxes: deps.mailboxes, live: deps.live }));
 
   return app;

@@ -18,10 +18,11 @@ import { addStaff, DirectoryError } from '../../../accounts/directory.ts';
 import type { Database, Language, Trx } from '../../../db/schema.ts';
 import { checkedForm, sameSecret, type AdminEnv } from '../guard.ts';
 import { fill, type Lang } from '../i18n.ts';
-import { csrfField, flash, page, type Markup } from '../layout.ts';
+import { flash, page, type Markup } from '../layout.ts';
 import type { StaffLinkMail } from '../ports.ts';
 import { openSession, SESSION_COOKIE, SESSION_HOURS } from '../session.ts';
 import { adminsOnly, setupPage, zodReason } from './setup-common.ts';
+import { staffForm } from './setup-staff-form.ts';
 
 /** An invitation waits a week for its member: long enough for a holiday, short enough to go stale. */
 export const INVITE_DAYS = 7;
@@ -75,11 +76,6 @@ const en = {
   linkExpired: 'This link has expired.',
   askReset: 'Ask for a new link',
   inviteTitle: 'Invite a staff member',
-  inviteHint: 'They receive a mail with a link to choose their own password, valid {days} days; no password is shown here.',
-  name: 'Name',
-  role: 'Role',
-  roles: { admin: 'Admin', agent: 'Agent' },
-  invite: 'Send the invitation',
   invited: 'Invitation sent to {email}: the link works once, for {days} days.',
   refused: 'Not sent: {why}',
   staff: 'Staff',
@@ -111,11 +107,6 @@ const fr: LinkStrings = {
   linkExpired: 'Ce lien a expiré.',
   askReset: 'Demander un nouveau lien',
   inviteTitle: 'Inviter un membre de l’équipe',
-  inviteHint: 'Il reçoit un e-mail avec un lien pour choisir lui-même son mot de passe, valable {days}\u00a0jours\u00a0; aucun mot de passe n’est affiché ici.',
-  name: 'Nom',
-  role: 'Rôle',
-  roles: { admin: 'Administrateur', agent: 'Agent' },
-  invite: 'Envoyer l’invitation',
   invited: 'Invitation envoyée à {email}\u00a0: le lien sert une fois, pendant {days}\u00a0jours.',
   refused: 'Non envoyée\u00a0: {why}',
   staff: 'Équipe',
@@ -341,27 +332,6 @@ ${error ? flash('error', error) : ''}
 // ---- invitations, on the setup staff page ------------------------------------------------------
 
 const inviteFields = z.object({ email: z.string().max(254), name: z.string().max(200), role: z.enum(['admin', 'agent']) });
-type InviteDraft = { email: string; name: string; role: string };
-
-/** The invitation form of the staff page. */
-export function inviteForm(c: Context<AdminEnv>, draft: InviteDraft = { email: '', name: '', role: 'agent' }): Markup {
-  const s = stringsOf(c);
-  return html`<form method="post" action="/admin/setup/staff/invite" class="card stack">
-<h2>${s.inviteTitle}</h2>
-<p class="muted">${fill(s.inviteHint, { days: INVITE_DAYS })}</p>
-${csrfField(c.get('session').csrf)}
-<label for="invite-email">${s.email}</label>
-<input type="email" id="invite-email" name="email" required maxlength="254" value="${draft.email}" autocomplete="off">
-<label for="invite-name">${s.name}</label>
-<input type="text" id="invite-name" name="name" required maxlength="200" value="${draft.name}">
-<label for="invite-role">${s.role}</label>
-<select id="invite-role" name="role">
-<option value="agent"${draft.role === 'agent' ? html` selected` : ''}>${s.roles.agent}</option>
-<option value="admin"${draft.role === 'admin' ? html` selected` : ''}>${s.roles.admin}</option>
-</select>
-<button class="primary" type="submit">${s.invite}</button>
-</form>`;
-}
 
 /** The note on the staff page after an invitation went out. */
 export const invitedNote = (c: Context<AdminEnv>, email: string) => fill(stringsOf(c).invited, { email, days: INVITE_DAYS });
@@ -378,7 +348,7 @@ export function invitePages(deps: StaffLinkDeps) {
     const draft = { email: String(fields.email ?? '').slice(0, 254), name: String(fields.name ?? '').slice(0, 200), role: String(fields.role ?? 'agent') };
     const refused = (why: string) => c.html(setupPage(c, 'staff', s.inviteTitle, html`<h1>${s.inviteTitle}</h1>
 ${flash('error', fill(s.refused, { why }))}
-${inviteForm(c, draft)}
+${staffForm(c, { draft, inviteDays: INVITE_DAYS })}
 <p><a href="/admin/setup/staff">${s.staff}</a></p>`), 422);
     if (!parsed.success) return refused(zodReason(parsed.error));
     const v = parsed.data;
