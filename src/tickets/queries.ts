@@ -31,10 +31,11 @@ export async function listTickets(db: Kysely<Database>, q: { page: number; perPa
 
 /**
  * How many tickets the list holds, whatever the page. Every ticket, for a caller who sees them all:
- * the total the database keeps by trigger (tally, migration 0012), one row read; of one status, a
- * range of the (status, number) index. For a caller's projects, one count for the projects and one
- * for the shared inbox, each a range of the (project_id, status) index (migration 0018): counted as
- * one `project_id in (…) or project_id is null`, the engines read the tickets themselves.
+ * the total the database keeps by trigger (tally, migration 0012), one row read; of one status, from
+ * the (status, number) index alone. For a caller's projects, one count for the projects and one for
+ * the shared inbox, each from the (project_id, status) index alone (migration 0018): counted as one
+ * `project_id in (…) or project_id is null`, the engines read the tickets themselves (PostgreSQL
+ * scanned the table).
  */
 export async function countTickets(db: Kysely<Database>, scope: Scope, status?: Status): Promise<number> {
   if (scope === 'all' && status === undefined) {
