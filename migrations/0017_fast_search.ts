@@ -5,7 +5,7 @@
 //
 // - PostgreSQL: one search document per ticket (ticket_search: its summary and every entry's words,
 //   positions stripped), so a search is one GIN lookup that yields ticket ids, all words at once.
-//   The document is stored out of line, so the rows stay small and a match costs a small page read.
+//   Large documents are stored out of line uncompressed (storage external): a match reads no TOAST.
 //   Triggers keep it in step with every write; an entry adds its words, an edit recomputes.
 // - SQLite: the entry index keeps one row per entry (rewriting a whole ticket's document on each
 //   new mail made writes ten times dearer), but its rowid now carries the ticket: ticket id × 2³² +

@@ -5,7 +5,9 @@
 //   row's sort key: the thousandth page costs what the first does, and no page counts the table;
 // - the queue predicates are written with literals, as the partial indexes of migration 0012 are,
 //   because SQLite uses a partial index only when the query's WHERE holds the same term;
-// - counts read those small partial indexes, and the trigger-kept total for "all".
+// - counts read those small partial indexes, and the trigger-kept total for "all";
+// - a search yields ticket ids straight from its index (migration 0017), and for a common word the
+//   list's own index leads, so a page is found long before every match is read.
 //
 // Queues: `open` is every ticket neither resolved nor closed (the work still to do); `mine` and
 // `unassigned` are open tickets with that assignee; `awaiting-staff` and `awaiting-client` follow the
