@@ -31,8 +31,10 @@ export interface LeadershipOptions {
   onLead(): Promise<void>;
   /** Called when the lock's session is lost (another process may lead from then on), and at stop. */
   onLose(): Promise<void>;
-  /** How often a follower asks for the lock, and a leader without a session reconnects; default 2 s. */
+  /** How often a follower asks for the lock, and a leader checks its session; default 2 s. */
   retryMs?: number;
+  /** How long a leader's check may take before its session counts as gone; default 5 s. */
+  checkTimeoutMs?: number;
   log?: Log;
 }
 
@@ -40,6 +42,14 @@ export interface LeadershipOptions {
  * Holds the lock named `name` on a session of its own for as long as it can, asking again every
  * `retryMs` while another process holds it. A lost session (PostgreSQL restarted, the network cut)
  * means the lock is lost: onLose runs before the lock is asked for again.
+ *
+ * A connection can also die without either end being told (a firewall or NAT forgetting it, a
+ * cable pulled): the leader would go on polling while the server kept the lock for a session nobody
+ * uses, and no other process could take over. So a leader checks its session every `retryMs`; a
+ * check that fails or takes longer than `checkTimeoutMs` counts as a lost session. Once connected
+ * again, the process ends its former session on the server, which frees the lock at once; and the
+ * session asks the server to probe an idle connection after 10 s, so a leader that never comes back
+ * loses the lock within about half a minute.
  */
 export async function startLeadership(opts: LeadershipOptions): Promise<Leadership> {
   const log = opts.log ?? silentLog;
@@ -57,7 +67,11 @@ export async function startLeadership(opts: LeadershipOptions): Promise<Leadersh
   }
   const key = advisoryKey(opts.name);
   const retryMs = opts.retryMs ?? 2000;
+  const checkTimeoutMs = opts.checkTimeoutMs ?? 5000;
   let client: pg.Client | null = null;
+  /** The server process of a session given up as dead, to be ended once a new session is up. */
+  let stale: { pid: number; started: string } | null = null;
+  const started = new WeakMap<pg.Client, string>();
   let leading = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -78,7 +92,11 @@ export async function startLeadership(opts: LeadershipOptions): Promise<Leadersh
     if (stopped) return;
     try {
       if (!client) {
-        const c = new pg.Client({ connectionString: opts.url, application_name: PROCESS_HOLDER, keepAlive: true, connectionTimeoutMillis: 10_000 });
+        const c = new pg.Client({
+          connectionString: opts.url, application_name: PROCESS_HOLDER, connectionTimeoutMillis: 10_000,
+          keepAlive: true, keepAliveInitialDelayMillis: 10_000,
+          options: '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3',
+        });
         c.on('error', () => {});
         c.on('end', () => {
           if (client !== c) return;
@@ -86,9 +104,18 @@ export async function startLeadership(opts: LeadershipOptions): Promise<Leadersh
           void lose('its database session ended');
         });
         await c.connect();
+        const { rows } = await c.query<{ started: string }>('select backend_start::text as started from pg_stat_activity where pid = pg_backend_pid()');
+        started.set(c, rows[0]?.started ?? '');
         client = c;
       }
-      if (!leading) {
+      if (stale) {
+        // Named by its process id and start time: a process id alone may since belong to another session.
+        await client.query('select pg_terminate_backend(pid) from pg_stat_activity where pid = $1 and backend_start::text = $2', [stale.pid, stale.started]);
+        stale = null;
+      }
+      if (leading) {
+        await check(client);
+      } else {
         const { rows } = await client.query<{ got: boolean }>('select pg_try_advisory_lock($1::bigint) as got', [key]);
         if (rows[0]?.got && !stopped) {
           leading = true;
@@ -97,9 +124,33 @@ export async function startLeadership(opts: LeadershipOptions): Promise<Leadersh
         }
       }
     } catch (err) {
+      giveUp(client);
       if (leading) await lose((err as Error).message);
     }
     if (!stopped) timer = setTimeout(() => void (attempting = attempt()), retryMs);
+  };
+
+  /** A session that answers `select 1` in time; anything else throws. */
+  const check = async (c: pg.Client): Promise<void> => {
+    let timeout: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        c.query('select 1'),
+        new Promise((_, reject) => { timeout = setTimeout(() => reject(new Error(`its database session did not answer within ${checkTimeoutMs} ms`)), checkTimeoutMs); }),
+      ]);
+    } finally {
+      clearTimeout(timeout);
+    }
+  };
+
+  /** Drops a session that failed: its socket is destroyed, its server process ended at the next connection. */
+  const giveUp = (c: pg.Client | null) => {
+    if (!c || client !== c) return;
+    client = null;
+    const pid = (c as unknown as { processID?: number | null }).processID;
+    if (pid && started.get(c)) stale = { pid, started: started.get(c)! };
+    (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    c.end().catch(() => {});
   };
 
   let attempting = attempt();
