@@ -186,7 +186,7 @@ describe('guichet backup and restore on SQLite', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('does not match manifest.json');
     expect(existsSync(path.join(other, 'data'))).toBe(false);
-  });
+  }, 60_000); // two guichet processes (backup, restore) start while this one writes: about 20 s on two busy cores
 
   it('migrates an older backup on restore, and refuses a folder that holds other files', async () => {
     const source = installation('older');
