@@ -246,6 +246,7 @@ export async function createGuichet(
           allowedClients: config.smtpIntake.allowedClients,
           isOurs,
           handle: intake.handle,
+          spool: intake.spool,
         });
       }
       // A stop asked meanwhile (a signal during the first IMAP round, which takes in the whole

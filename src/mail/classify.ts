@@ -172,7 +172,7 @@ export function classify(mail: ClassifiedMail, returnPath?: string | null): Clas
 export function returnedMessageIds(mail: Pick<InboundMail, 'inReplyTo' | 'references' | 'text' | 'attachments'>): string[] {
   const returned = mail.attachments
     .filter((a) => a.contentType.startsWith('message/') || a.contentType === 'text/rfc822-headers')
-    .map((a) => a.content.subarray(0, 64 * 1024).toString('latin1'));
+    .map((a) => a.head.toString('latin1'));
   const quoted = [mail.text, ...returned].flatMap((t) => t.match(/<[^<>\s@]+@[^<>\s]+>/g) ?? []);
   return [...new Set([...mail.inReplyTo, ...mail.references, ...quoted])];
 }

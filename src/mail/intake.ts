@@ -11,7 +11,7 @@
 // as soon as it has fetched it): parsing it then overlaps the database work. A batch handed over
 // while an earlier one is still in hand is applied only if that one succeeds, so mail is never
 // applied out of order (a reply before the mail that opened its ticket).
-import { readFile } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Database, InboundState } from '../db/schema.ts';
@@ -21,7 +21,7 @@ import { recordRaw, reject, release, reset, type Finished } from './inbound.ts';
 import { advanceCursor, lastHandledUid } from './mailbox-cursor.ts';
 import { withDkim, type DnsResolver } from './dkim.ts';
 import { inlinePreparer, threadPreparer, type PrepareJob, type Preparer } from './prepare-thread.ts';
-import { createFanOut } from './raw-store.ts';
+import { createFanOut, openRawSpool, SPOOL_BYTES, type RawMessage, type RawSpool } from './raw-store.ts';
 import type { MailSource } from './types.ts';
 
 /** Messages let ready before a transaction opens after the apply caught up with the prepare thread. */
@@ -61,7 +61,8 @@ export interface IntakeResult {
 }
 
 export interface IntakeItem {
-  raw: Buffer;
+  /** The bytes, or for a large message the name the source stored them under (openRawSpool). */
+  raw: RawMessage;
   source: MailSource;
 }
 
@@ -76,7 +77,7 @@ export function createIntake(opts: IntakeOptions) {
   const preparing: Preparer = opts.thread === false
     ? inlinePreparer(prepareOptions)
     : threadPreparer(prepareOptions, (msg) => log('error', msg), opts.prepareEntry);
-  const preparer = opts.dkim ? withDkim(preparing, opts.dkim.resolver) : preparing;
+  const preparer = opts.dkim ? withDkim(preparing, rawDir, opts.dkim.resolver) : preparing;
 
   // Batches apply one after the other; one queued behind a batch in hand fails with it.
   let tail: Promise<unknown> = Promise.resolve();
@@ -199,7 +200,7 @@ export function createIntake(opts: IntakeOptions) {
     return results;
   }
 
-  async function handle(raw: Buffer, source: MailSource): Promise<IntakeResult> {
+  async function handle(raw: RawMessage, source: MailSource): Promise<IntakeResult> {
     const [result] = await handleBatch([{ raw, source }]);
     return result!;
   }
@@ -233,7 +234,7 @@ export function createIntake(opts: IntakeOptions) {
     const cutoff = new Date(now().getTime() - minAgeMs).toISOString();
     const rows = await opts.db
       .selectFrom('inbound_message')
-      .select(['id', 'raw_path', 'size', 'mailbox', 'uid_validity', 'uid'])
+      .select(['id', 'raw_path', 'size', 'sha256', 'message_id', 'mailbox', 'uid_validity', 'uid'])
       .where('state', '=', 'pending')
       .where('uid', 'is', null)
       .where('received_at', '<', cutoff)
@@ -249,9 +250,9 @@ export function createIntake(opts: IntakeOptions) {
       bytes = 0;
     };
     for (const row of rows) {
-      let raw: Buffer;
+      let raw: RawMessage;
       try {
-        raw = await readFile(path.join(rawDir, row.raw_path));
+        raw = await readStored(row);
       } catch (err) {
         // Not expected (the file is synced before its row commits): recorded so that staff see it.
         const reason = `raw file unreadable at replay: ${(err as Error).message}`;
@@ -261,7 +262,7 @@ export function createIntake(opts: IntakeOptions) {
         continue;
       }
       chunk.push({ raw, source: { mailbox: row.mailbox, uidValidity: row.uid_validity, uid: row.uid } });
-      bytes += raw.length;
+      bytes += Buffer.isBuffer(raw) ? raw.length : 0;
       if (chunk.length >= RUN || bytes >= REPLAY_CHUNK_BYTES) await flush();
     }
     await flush();
@@ -270,8 +271,15 @@ export function createIntake(opts: IntakeOptions) {
 
   async function replayPending(inboundId: number): Promise<IntakeResult> {
     const row = await opts.db.selectFrom('inbound_message').selectAll().where('id', '=', inboundId).executeTakeFirstOrThrow();
-    const raw = await readFile(path.join(rawDir, row.raw_path));
-    return handle(raw, { mailbox: row.mailbox, uidValidity: row.uid_validity, uid: row.uid });
+    return handle(await readStored(row), { mailbox: row.mailbox, uidValidity: row.uid_validity, uid: row.uid });
+  }
+
+  /** A stored message to take in again: its bytes, or a large one by name (read from the file as it is parsed). */
+  async function readStored(row: { raw_path: string; size: number; sha256: string; message_id: string | null }): Promise<RawMessage> {
+    const file = path.join(rawDir, row.raw_path);
+    if (row.size <= SPOOL_BYTES) return readFile(file);
+    await access(file, constants.R_OK); // unreadable is the caller's to report, as for a small one
+    return { spooled: { sha256: row.sha256, rawPath: row.raw_path, size: row.size, messageId: row.message_id } };
   }
 
   return {
@@ -283,6 +291,11 @@ export function createIntake(opts: IntakeOptions) {
     /** The highest UID of a mailbox (at this UIDVALIDITY) that needs no fetching again. */
     lastUid: (mailbox: string, uidValidity: number) => lastHandledUid(opts.db, mailbox, uidValidity),
     warm: () => preparer.warm(),
+    /**
+     * Where a source writes a large message as it arrives (over SPOOL_BYTES): its `finish()` is on
+     * stable storage and goes to handle() as the message.
+     */
+    spool: (): Promise<RawSpool> => openRawSpool(rawDir),
     /** Lets the batches in hand commit (their sources are waiting to mark them), then ends the prepare thread. */
     close: async () => {
       await tail.then(() => {}, () => {});

@@ -5,9 +5,11 @@
 // prepared, while the thread prepares the next batch. Each message has a time budget on the thread
 // (limits.parseSeconds). The same code runs inline where a thread is not worth its start-up
 // (`guichet ingest`), without a budget: synchronous code on the caller's thread cannot be stopped.
+// A large message comes already stored (a SpooledRaw): the thread is given its name, not its bytes.
+import path from 'node:path';
 import { workerThread } from '../worker-thread.ts';
 import { prepareMail, type PrepareOptions, type Prepared } from './prepare.ts';
-import { storeRawBytes, type StoredBytes } from './raw-store.ts';
+import { isSpooled, storeRawBytes, type RawMessage, type StoredBytes } from './raw-store.ts';
 
 export interface PrepareThreadOptions extends PrepareOptions {
   rawDir: string;
@@ -28,7 +30,7 @@ export interface PrepareJob {
 }
 
 export interface Preparer {
-  run(raws: Buffer[]): PrepareJob;
+  run(raws: RawMessage[]): PrepareJob;
   /** Starts the thread now, so that the first message does not wait for it to load. */
   warm(): void;
   close(): Promise<void>;
@@ -40,19 +42,27 @@ type Progress =
   | { kind: 'stored-error'; message: string }
   | { kind: 'prepared'; index: number; prepared: Prepared };
 
+/** Stage 1 for one message: a spooled one is on disk already. */
+function store(rawDir: string, raw: RawMessage): Promise<StoredBytes> {
+  return isSpooled(raw) ? Promise.resolve(raw.spooled) : storeRawBytes(rawDir, raw);
+}
+
 /**
  * Stage 1 for the whole batch through the thread pool while stage 2 runs message by message here,
  * reporting each step. The main thread applies nothing before the batch is stored.
  */
-export async function prepareBatch(raws: Buffer[], opts: PrepareThreadOptions, report: (p: Progress) => void): Promise<void> {
+export async function prepareBatch(raws: RawMessage[], opts: PrepareThreadOptions, report: (p: Progress) => void): Promise<void> {
   // The first message's clock starts here, not when the batch was posted: a thread still loading,
   // or busy with an earlier batch, is not this message's time.
   report({ kind: 'begin' });
-  const storing = Promise.all(raws.map((raw) => storeRawBytes(opts.rawDir, raw))).then(
+  const storing = Promise.all(raws.map((raw) => store(opts.rawDir, raw))).then(
     (stored) => report({ kind: 'stored', stored }),
     (err: Error) => report({ kind: 'stored-error', message: err.message }),
   );
-  for (const [index, raw] of raws.entries()) report({ kind: 'prepared', index, prepared: await prepareMail(raw, opts) });
+  for (const [index, raw] of raws.entries()) {
+    const input = isSpooled(raw) ? { file: path.join(opts.rawDir, raw.spooled.rawPath), size: raw.spooled.size, sha256: raw.spooled.sha256 } : raw;
+    report({ kind: 'prepared', index, prepared: await prepareMail(input, opts) });
+  }
   await storing;
 }
 
@@ -71,7 +81,7 @@ class PrepareTimeout extends Error {}
  * promise settles once: a late report (from a thread stopped after the message was given up) is
  * dropped, so a message never gets two outcomes.
  */
-function pendingJob(raws: Buffer[], opts: PrepareThreadOptions) {
+function pendingJob(raws: RawMessage[], opts: PrepareThreadOptions) {
   const stored = deferred<StoredBytes[]>();
   const prepared = raws.map(() => deferred<Prepared>());
   // A caller that gives up on a batch (its rows were duplicates) must not leave a rejection unheard.
@@ -97,7 +107,7 @@ function pendingJob(raws: Buffer[], opts: PrepareThreadOptions) {
       if (stored.settled) return;
       stored.settled = true;
       try {
-        stored.resolve(await Promise.all(raws.map((raw) => storeRawBytes(opts.rawDir, raw))));
+        stored.resolve(await Promise.all(raws.map((raw) => store(opts.rawDir, raw))));
       } catch (e) {
         stored.reject(new Error(`storing raw bytes failed after the prepare thread stopped (${err.message}): ${(e as Error).message}`));
       }
@@ -138,7 +148,7 @@ export function threadPreparer(
   /** The thread's entry point; tests give one that dies or hangs on purpose. */
   entry: URL = new URL('./prepare.worker.mjs', import.meta.url),
 ): Preparer {
-  const thread = workerThread<Buffer[], Progress>(entry, opts, { idleMs: IDLE_STOP_MS });
+  const thread = workerThread<RawMessage[], Progress>(entry, opts, { idleMs: IDLE_STOP_MS });
   const seconds = opts.limits.parseSeconds ?? DEFAULT_PARSE_SECONDS;
   // The thread takes one batch at a time and its messages in order: one clock is enough.
   let clock: NodeJS.Timeout | null = null;
@@ -159,10 +169,10 @@ export function threadPreparer(
    * Posts the messages `indices` of a job to the thread. The first post also stores the batch; a
    * post after a stop carries only the messages still open, each reported back under its index.
    */
-  function post(raws: Buffer[], pending: ReturnType<typeof pendingJob>, indices: number[], first: boolean): void {
+  function post(raws: RawMessage[], pending: ReturnType<typeof pendingJob>, indices: number[], first: boolean): void {
     let reported = 0;
     let storedSeen = false;
-    // Copied, not transferred: the caller's buffers stay usable.
+    // Copied, not transferred: the caller's buffers stay usable. A spooled message is only its name.
     thread.request(
       indices.map((i) => raws[i]!),
       {

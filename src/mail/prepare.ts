@@ -2,11 +2,15 @@
 // attachments to disk, the body as text, the sanitised HTML, the reply part and the classification.
 // Apart from the content-addressed writes it is pure, so it runs on a worker thread
 // (prepare-thread.ts, which also writes the raw bytes) while the main thread applies earlier messages.
+// A large message (raw-store.ts SPOOL_BYTES) comes as its stored file: it is parsed from the file
+// and its attachments written to disk as they are decoded, so that neither is ever held whole.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { classify, returnedMessageIds, type Classification } from './classify.ts';
 import { htmlToText } from './html-text.ts';
-import { parseMail } from './parse.ts';
-import { writeContentAddressed } from './raw-store.ts';
+import { parseMail, type AttachmentSink } from './parse.ts';
+import { openSpool, writeContentAddressed } from './raw-store.ts';
 import { extractReply, withoutSignature } from './reply-text.ts';
 import { sanitizeEmailHtml } from './sanitize.ts';
 import type { AttachmentMeta, InboundMail, MailFacts } from './types.ts';
@@ -57,6 +61,49 @@ export function safeFilename(name: string, fallback: string): string {
   return cleaned || fallback;
 }
 
+/** A large message's stored file (under the raw folder), parsed from disk. */
+export interface MessageFile {
+  file: string;
+  size: number;
+  sha256: string;
+}
+
+/** What classification reads of an attachment (parse.ts keeps as much). */
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * Writes each attachment to filesDir as the parser decodes it, hashing it on the way; one over
+ * limits.maxAttachmentBytes is still read to its end (its size and sha256 are recorded) but its
+ * bytes are dropped. A write error fails the parse, hence the message.
+ */
+function attachmentsToDisk(opts: PrepareOptions): AttachmentSink {
+  return async (content) => {
+    const spool = await openSpool(opts.filesDir, '');
+    const hash = createHash('sha256');
+    const head: Buffer[] = [];
+    let size = 0;
+    let keep = true;
+    try {
+      for await (const chunk of content as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        if (size < HEAD_BYTES) head.push(Buffer.from(chunk.subarray(0, HEAD_BYTES - size)));
+        size += chunk.length;
+        if (keep && size > opts.limits.maxAttachmentBytes) {
+          keep = false;
+          await spool.discard();
+        }
+        if (keep) await spool.write(chunk);
+      }
+      const sha = hash.digest('hex');
+      if (keep) await spool.finish(sha);
+      return { sha256: sha, size, content: null, head: Buffer.concat(head) };
+    } catch (err) {
+      await spool.discard();
+      throw err;
+    }
+  };
+}
+
 async function storeAttachments(mail: InboundMail, opts: PrepareOptions): Promise<{ stored: AttachmentMeta[]; omitted: string[] }> {
   const stored: AttachmentMeta[] = [];
   const omitted: string[] = [];
@@ -67,7 +114,8 @@ async function storeAttachments(mail: InboundMail, opts: PrepareOptions): Promis
       omitted.push(filename);
       continue;
     }
-    writes.push(writeContentAddressed(opts.filesDir, a.content, '', a.sha256));
+    // Without content, the parse wrote it already (attachmentsToDisk).
+    if (a.content) writes.push(writeContentAddressed(opts.filesDir, a.content, '', a.sha256));
     stored.push({ filename, contentType: a.contentType, size: a.size, sha256: a.sha256, contentId: a.contentId, inline: a.inline });
   }
   await Promise.all(writes);
@@ -80,13 +128,16 @@ function mayBeReply(mail: InboundMail): boolean {
 }
 
 /** Never throws: what goes wrong is the message's outcome. */
-export async function prepareMail(raw: Buffer, opts: PrepareOptions): Promise<Prepared> {
-  if (raw.length > opts.limits.maxMessageBytes) {
-    return { kind: 'rejected', state: 'quarantined', reason: `message of ${raw.length} bytes exceeds limits.maxMessageBytes (${opts.limits.maxMessageBytes})` };
+export async function prepareMail(raw: Buffer | MessageFile, opts: PrepareOptions): Promise<Prepared> {
+  const size = Buffer.isBuffer(raw) ? raw.length : raw.size;
+  if (size > opts.limits.maxMessageBytes) {
+    return { kind: 'rejected', state: 'quarantined', reason: `message of ${size} bytes exceeds limits.maxMessageBytes (${opts.limits.maxMessageBytes})` };
   }
   let mail: InboundMail;
   try {
-    mail = await parseMail(raw);
+    mail = Buffer.isBuffer(raw)
+      ? await parseMail(raw)
+      : await parseMail(createReadStream(raw.file), { sink: attachmentsToDisk(opts), rawSha: raw.sha256 });
   } catch (err) {
     return { kind: 'rejected', state: 'failed', reason: `parse failed: ${(err as Error).message}` };
   }
@@ -100,7 +151,7 @@ export async function prepareMail(raw: Buffer, opts: PrepareOptions): Promise<Pr
     const { attachments, text: _text, html: _html, ...facts } = mail;
     return {
       kind: 'mail',
-      mail: { ...facts, attachments: attachments.map(({ content: _, ...meta }) => meta) },
+      mail: { ...facts, attachments: attachments.map(({ content: _, head: _head, ...meta }) => meta) },
       bodyText,
       replyText: mayBeReply(mail) ? extractReply(bodyText, mail.from?.name) : null,
       firstText: withoutSignature(bodyText, mail.from?.name),

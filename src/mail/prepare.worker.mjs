@@ -11,6 +11,7 @@ const { prepareBatch } = await import('./prepare-thread.ts');
 // and takes the oldest unfinished batch for the one this thread died on.
 let queue = Promise.resolve();
 parentPort.on('message', ({ id, data: raws }) => {
-  const buffers = raws.map((u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
+  // A Buffer arrives as a Uint8Array; a spooled message ({ spooled }) as itself.
+  const buffers = raws.map((r) => (r instanceof Uint8Array ? Buffer.from(r.buffer, r.byteOffset, r.byteLength) : r));
   queue = queue.then(() => prepareBatch(buffers, workerData, (progress) => parentPort.postMessage({ id, data: progress })));
 });

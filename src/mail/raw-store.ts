@@ -9,9 +9,11 @@
 // folder after it, so that the row that names it, once committed, never outlives it in a power cut.
 // Folder syncs are shared: writers that renamed into one folder before its sync began are all
 // covered by it, so a chunk of messages costs about one sync per folder, not two per message.
-import { createHash } from 'node:crypto';
+// A large message (over SPOOL_BYTES) is never held whole: it is written as it arrives (openSpool),
+// hashed on the way, and handed on by its stored name (SpooledRaw), to be parsed from the file.
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export function sha256(bytes: Buffer | string): string {
@@ -85,13 +87,8 @@ function syncFolder(folder: string): Promise<void> {
  */
 export async function writeContentAddressed(dir: string, bytes: Buffer, ext: string, known?: string): Promise<{ sha: string; file: string }> {
   const sha = known ?? sha256(bytes);
-  const folder = path.join(dir, sha.slice(0, 2));
+  const folder = await folderOf(dir, sha);
   const file = path.join(folder, `${sha}${ext}`);
-  if (!knownDirs.has(folder)) {
-    await mkdir(folder, { recursive: true, mode: 0o700 });
-    await syncFolder(dir);
-    knownDirs.add(folder);
-  }
   if (!existsSync(file)) {
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     const handle = await open(tmp, 'w', 0o600);
@@ -110,6 +107,75 @@ export async function writeContentAddressed(dir: string, bytes: Buffer, ext: str
   }
   return { sha, file };
 }
+
+/** Creates the fan-out folder of `sha` if this thread has not seen it yet. */
+async function folderOf(dir: string, sha: string): Promise<string> {
+  const folder = path.join(dir, sha.slice(0, 2));
+  if (!knownDirs.has(folder)) {
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+    await syncFolder(dir);
+    knownDirs.add(folder);
+  }
+  return folder;
+}
+
+/**
+ * A message over this size is written to disk as it arrives and parsed from the file: held whole,
+ * a 27 MB message cost about 5 times its size in memory (its chunks, their join, the copy posted to
+ * the prepare thread, mailparser's buffers). Below it the bytes stay in memory, the faster path.
+ */
+export const SPOOL_BYTES = 1024 * 1024;
+
+/** Bytes written into a content-addressed store as they arrive, named by their sha256 at the end. */
+export interface Spool {
+  /** Resolves once the chunk is written (await it: that is the back-pressure). */
+  write(chunk: Buffer): Promise<void>;
+  /**
+   * Syncs the bytes, names them `<sha><ext>` (the caller hashed them on the way; an existing file of
+   * that name is kept and these bytes dropped) and syncs that folder: on return they are on stable
+   * storage under `file`.
+   */
+  finish(sha: string): Promise<string>;
+  /** Drops what was written; safe after a failed write or finish, and to repeat. */
+  discard(): Promise<void>;
+}
+
+/** A spool into dir; its temporary file (0600) lies in dir itself until finished. */
+export async function openSpool(dir: string, ext: string): Promise<Spool> {
+  const tmp = path.join(dir, `spool.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const handle: FileHandle = await open(tmp, 'w', 0o600);
+  let isOpen = true;
+  const close = async () => {
+    if (!isOpen) return;
+    isOpen = false;
+    await handle.close();
+  };
+  return {
+    async write(chunk) {
+      // A write may take fewer bytes than given (a signal, a disk nearly full): the rest goes next.
+      for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at)).bytesWritten;
+    },
+    async finish(sha) {
+      await handle.datasync();
+      await close();
+      const folder = await folderOf(dir, sha);
+      const file = path.join(folder, `${sha}${ext}`);
+      if (existsSync(file)) await unlink(tmp);
+      else {
+        await rename(tmp, file);
+        await syncFolder(folder);
+      }
+      return file;
+    },
+    async discard() {
+      await close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+    },
+  };
+}
+
+/** How much of a spooled message's start is kept for rawMessageId: any real header block. */
+const HEAD_BYTES = 256 * 1024;
 
 /** The Message-ID header, read from the raw head without a full parse (the parse may fail later). */
 export function rawMessageId(raw: Buffer): string | null {
@@ -134,4 +200,57 @@ export interface StoredBytes {
 export async function storeRawBytes(rawDir: string, raw: Buffer): Promise<StoredBytes> {
   const { sha, file } = await writeContentAddressed(rawDir, raw, '.eml');
   return { sha256: sha, rawPath: path.relative(rawDir, file), size: raw.length, messageId: rawMessageId(raw) };
+}
+
+/** A message already stored under rawDir as it arrived (over SPOOL_BYTES), handed on by name. */
+export interface SpooledRaw {
+  spooled: StoredBytes;
+}
+
+/** What a source hands to the intake: the bytes, or for a large message, where they are stored. */
+export type RawMessage = Buffer | SpooledRaw;
+
+export const isSpooled = (raw: RawMessage): raw is SpooledRaw => !Buffer.isBuffer(raw) && 'spooled' in raw;
+
+/** The message's size in bytes, whichever form it has. */
+export const rawSize = (raw: RawMessage): number => (isSpooled(raw) ? raw.spooled.size : raw.length);
+
+/** A message being received into rawDir chunk by chunk; `finish` is its SpooledRaw, on stable storage. */
+export interface RawSpool {
+  write(chunk: Buffer): Promise<void>;
+  finish(): Promise<SpooledRaw>;
+  discard(): Promise<void>;
+}
+
+export async function openRawSpool(rawDir: string): Promise<RawSpool> {
+  const spool = await openSpool(rawDir, '.eml');
+  const hash: Hash = createHash('sha256');
+  const head: Buffer[] = [];
+  let size = 0;
+  return {
+    write(chunk) {
+      hash.update(chunk);
+      if (size < HEAD_BYTES) head.push(Buffer.from(chunk.subarray(0, HEAD_BYTES - size)));
+      size += chunk.length;
+      return spool.write(chunk);
+    },
+    async finish() {
+      const sha = hash.digest('hex');
+      const file = await spool.finish(sha);
+      return { spooled: { sha256: sha, rawPath: path.relative(rawDir, file), size, messageId: rawMessageId(Buffer.concat(head)) } };
+    },
+    discard: () => spool.discard(),
+  };
+}
+
+/** Writes a whole stream (an IMAP download) into a spool, holding none of it beyond a chunk. */
+export async function spoolStream(open: () => Promise<RawSpool>, stream: AsyncIterable<Buffer>): Promise<SpooledRaw> {
+  const spool = await open();
+  try {
+    for await (const chunk of stream) await spool.write(chunk);
+    return await spool.finish();
+  } catch (err) {
+    await spool.discard();
+    throw err;
+  }
 }

@@ -1,14 +1,17 @@
 // An embedded SMTP receiver feeding the intake pipeline: the demo's "support address", and a way
 // to take mail from an MTA that forwards by SMTP. The message is accepted (250) only once its raw
 // bytes are stored; a storage failure answers 451 (452 when the disk is full) so the sending server
-// keeps it and retries.
+// keeps it and retries. A large message (over SPOOL_BYTES) is written to the raw store as it arrives
+// and handed on by name, never held whole; the smaller ones, most mail, are kept in memory.
 //
 // Its limits: only Guichet's own addresses as recipients (550 otherwise, asked of `isOurs`), SIZE
 // announced and nothing buffered past it (552), at most `maxClients` sessions at once (421 beyond),
 // optionally AUTH PLAIN/LOGIN required and/or clients restricted to allowed addresses (554 at connect).
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { BlockList, isIPv6 } from 'node:net';
+import type { Readable } from 'node:stream';
 import { SMTPServer } from 'smtp-server';
+import { SPOOL_BYTES, type RawMessage, type RawSpool } from './raw-store.ts';
 import type { MailSource } from './types.ts';
 
 export interface SmtpIntake {
@@ -19,7 +22,14 @@ export interface SmtpIntake {
 export interface SmtpIntakeOptions {
   listen: { host: string; port: number };
   maxBytes: number;
-  handle: (raw: Buffer, source: MailSource) => Promise<unknown>;
+  handle: (raw: RawMessage, source: MailSource) => Promise<unknown>;
+  /**
+   * Where a message past `spoolAbove` bytes is written as it arrives (the intake's raw store); its
+   * finish() syncs it before handle() is called. Without it every message is held in memory.
+   */
+  spool?: () => Promise<RawSpool>;
+  /** Default SPOOL_BYTES (1 MiB). */
+  spoolAbove?: number;
   /** Whether a recipient is one of Guichet's addresses; anything else is refused with 550. */
   isOurs: (address: string) => Promise<boolean>;
   /** Concurrent sessions; default 20. */
@@ -106,32 +116,76 @@ export async function startSmtpIntake(opts: SmtpIntakeOptions): Promise<SmtpInta
       );
     },
     onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      // smtp-server keeps sizeExceeded up to date while the message arrives: from then on the rest
-      // is read (the protocol needs the final dot) and dropped, never buffered.
-      const exceeded = () => (stream as unknown as { sizeExceeded?: boolean }).sizeExceeded === true;
-      let dropped = false;
-      stream.on('data', (c: Buffer) => {
-        if (dropped || exceeded()) {
-          dropped = true;
-          chunks.length = 0;
-          return;
-        }
-        chunks.push(c);
-      });
-      stream.on('end', () => {
-        if (dropped || exceeded()) {
-          return callback(replyError(`message exceeds the size limit of ${opts.maxBytes} bytes`, 552));
-        }
-        opts.handle(Buffer.concat(chunks), { mailbox: 'smtp', uidValidity: null, uid: null }).then(
-          () => callback(),
-          (err: Error) => callback(outOfSpace(err)
-            ? replyError('insufficient system storage, try again later', 452)
-            : replyError(`temporary failure: ${err.message}`, 451)),
-        );
-      });
+      void receive(stream).then(
+        (raw) => {
+          if (raw === 'too-large') return callback(replyError(`message exceeds the size limit of ${opts.maxBytes} bytes`, 552));
+          opts.handle(raw, { mailbox: 'smtp', uidValidity: null, uid: null }).then(() => callback(), (err: Error) => callback(failure(err)));
+        },
+        (err: Error) => callback(failure(err)),
+      );
     },
   });
+
+  const failure = (err: Error) => (outOfSpace(err)
+    ? replyError('insufficient system storage, try again later', 452)
+    : replyError(`temporary failure: ${err.message}`, 451));
+
+  /**
+   * Reads the message to its final dot, whatever happens: in memory up to `spoolAbove` bytes, then
+   * into a spool. Past the size limit the rest is read and dropped (smtp-server keeps sizeExceeded
+   * up to date while the message arrives). A write that fails is reported once the message is read.
+   */
+  async function receive(stream: Readable): Promise<RawMessage | 'too-large'> {
+    const exceeded = () => (stream as unknown as { sizeExceeded?: boolean }).sizeExceeded === true;
+    const spoolAbove = opts.spoolAbove ?? SPOOL_BYTES;
+    let chunks: Buffer[] = [];
+    let held = 0;
+    let spool: RawSpool | null = null;
+    let dropped = false;
+    let error: Error | null = null;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (dropped || error) continue;
+        if (exceeded()) {
+          dropped = true;
+          chunks = [];
+          continue;
+        }
+        try {
+          if (!spool && opts.spool && held + chunk.length > spoolAbove) {
+            spool = await opts.spool();
+            for (const c of chunks) await spool.write(c);
+            chunks = [];
+          }
+          if (spool) await spool.write(chunk);
+          else {
+            chunks.push(chunk);
+            held += chunk.length;
+          }
+        } catch (err) {
+          error = err as Error;
+          chunks = [];
+        }
+      }
+    } catch (err) {
+      // The connection broke during DATA: nothing is answered, nothing kept.
+      await spool?.discard();
+      throw err;
+    }
+    if (dropped || exceeded() || error) {
+      await spool?.discard();
+      if (error) throw error;
+      return 'too-large';
+    }
+    if (!spool) return Buffer.concat(chunks);
+    try {
+      return await spool.finish();
+    } catch (err) {
+      await spool.discard();
+      throw err;
+    }
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -12,7 +12,10 @@ export interface Address {
 export type AttachmentMeta = StoredAttachment;
 
 export interface InboundAttachment extends AttachmentMeta {
-  content: Buffer;
+  /** The bytes; null when the parse wrote them to disk as they were decoded (a large message). */
+  content: Buffer | null;
+  /** The first 64 KB, what classification reads (a returned message's headers). */
+  head: Buffer;
 }
 
 export interface TraceHeader {

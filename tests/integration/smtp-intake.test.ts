@@ -163,6 +163,31 @@ for (const engine of engines) {
       expect(await stored(g)).toBe(1);
     });
 
+    it('a message written to disk as it arrives (past 1 MiB) and then past the limit: 552, no file left', async () => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'guichet-spool-'));
+      const { g, port } = await start({}, { dataDir, limits: { maxMessageBytes: 3 * 1024 * 1024 } });
+      const rawDir = path.join(dataDir, 'raw');
+      const files = () => readdirSync(rawDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+      const { session } = await open(port);
+      await session.send('EHLO client.example.com');
+      const line = 'x'.repeat(76).concat('\r\n');
+      const send = async (subject: string, lines: number) => {
+        expect((await session.send('MAIL FROM:<ada@example.com>')).code).toBe(250);
+        expect((await session.send(`RCPT TO:<${SUPPORT}>`)).code).toBe(250);
+        return (await session.data(clientMail({ subject, body: line.repeat(lines) }).raw)).end;
+      };
+      // 4 MB: spooled from 1 MiB on, then dropped at 3 MiB and read to its end.
+      const end = await send('Too large', 52_000);
+      expect(end.code).toBe(552);
+      expect(await stored(g)).toBe(0);
+      expect(files()).toEqual([]);
+      // 2 MB: spooled and taken, under its name, nothing temporary left.
+      expect((await send('Large enough to spool', 26_000)).code).toBe(250);
+      const [row] = await g.database.db.selectFrom('inbound_message').selectAll().execute();
+      expect(row!.size).toBeGreaterThan(2_000_000);
+      expect(files()).toEqual([path.basename(row!.raw_path)]);
+    });
+
     it('bounds concurrent clients (421 beyond maxClients)', async () => {
       const { port } = await start({ maxClients: 2 });
       const first = await open(port);
