@@ -143,6 +143,7 @@ export async function createGuichet(
         pollCron: config.imap.pollCron,
         markAs: config.imap.markAs,
         chunkBytes: config.imap.chunkBytes,
+        spool: intake.spool,
         lastUid: intake.lastUid,
         // Through the intake object, so whatever wraps its method (a benchmark's timer) sees every chunk.
         handle: (chunk) => intake.handleBatch(chunk),

@@ -12,9 +12,11 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Log } from '../log.ts';
 import { cutChunks } from './imap-chunks.ts';
 import { parseImapUrl, toSequenceSet } from './imap-syntax.ts';
+import { spoolStream, SPOOL_BYTES, type RawMessage, type RawSpool } from './raw-store.ts';
 
 export interface FetchedMessage {
-  raw: Buffer;
+  /** The bytes, or for a message over spoolAbove, where they were stored as they were downloaded. */
+  raw: RawMessage;
   source: { mailbox: string; uidValidity: number; uid: number };
 }
 
@@ -59,6 +61,14 @@ export interface ImapPollerOptions {
   chunkBytes?: number;
   /** How long stop() lets a running round finish before closing the connection under it; default 2 s. */
   stopGraceMs?: number;
+  /**
+   * Where a message over `spoolAbove` bytes (RFC822.SIZE) is written as it is downloaded, piece by
+   * piece, instead of being fetched whole into memory; its finish() syncs it. Without it every
+   * message is fetched whole.
+   */
+  spool?: () => Promise<RawSpool>;
+  /** Default SPOOL_BYTES (1 MiB). */
+  spoolAbove?: number;
 }
 
 export interface ImapPollerState {
@@ -91,6 +101,8 @@ const AUTO_IDLE_MS = 300;
 const STOP_GRACE_MS = 2000;
 
 const DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024;
+/** A spooled message is downloaded this much per command (imapflow's default, 64 KiB, costs a round trip each). */
+const DOWNLOAD_PIECE_BYTES = 1024 * 1024;
 
 /** RFC822.SIZE of each UID, collected whole before any other command (see drain()). */
 async function sizesOf(c: ImapFlow, uids: number[]): Promise<Map<number, number>> {
@@ -240,15 +252,27 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
     const found = await c.search({ uid: `${since + 1}:*` }, { uid: true });
     if (!found) throw new Error('UID SEARCH failed');
     const pending = found.filter((uid) => uid > since).sort((a, b) => a - b);
-    const chunks = cutChunks(pending, pending.length ? await sizesOf(c, pending) : new Map(), opts.chunkSize ?? 200, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    const sizes = pending.length ? await sizesOf(c, pending) : new Map<number, number>();
+    const chunks = cutChunks(pending, sizes, opts.chunkSize ?? 200, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    const spoolAbove = opts.spoolAbove ?? SPOOL_BYTES;
     // Collected whole: issuing commands (or awaiting handle) inside the iterator deadlocks imapflow.
     // Handed over as soon as fetched, so the handler works on it while the previous one is handled;
     // never after a chunk of this round failed (the round stops there and comes back later).
     let failed = false;
     const fetchAndHand = async (uids: number[]) => {
       const fetched: FetchedMessage[] = [];
-      for await (const m of c.fetch(toSequenceSet(uids), { uid: true, source: true }, { uid: true })) {
-        if (m.source) fetched.push({ raw: m.source, source: { mailbox, uidValidity: validity, uid: m.uid } });
+      const spooled = opts.spool ? uids.filter((uid) => (sizes.get(uid) ?? 0) > spoolAbove) : [];
+      const whole = spooled.length ? uids.filter((uid) => !spooled.includes(uid)) : uids;
+      if (whole.length) {
+        for await (const m of c.fetch(toSequenceSet(whole), { uid: true, source: true }, { uid: true })) {
+          if (m.source) fetched.push({ raw: m.source, source: { mailbox, uidValidity: validity, uid: m.uid } });
+        }
+      }
+      // After the fetch above has ended, one at a time: each download is a series of commands. A
+      // message expunged meanwhile downloads nothing and is skipped, as the fetch skips it.
+      for (const uid of spooled) {
+        const { content } = await c.download(String(uid), undefined, { uid: true, chunkSize: DOWNLOAD_PIECE_BYTES });
+        if (content) fetched.push({ raw: await spoolStream(opts.spool!, content), source: { mailbox, uidValidity: validity, uid } });
       }
       fetched.sort((a, b) => a.source.uid - b.source.uid);
       const handing = fetched.length > 0 && running && !failed;

@@ -5,6 +5,10 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createImapPoller, type ImapPoller, type ImapPollerOptions } from '../../src/mail/imap-poller.ts';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createFanOut, isSpooled, openRawSpool, rawSize, type RawMessage } from '../../src/mail/raw-store.ts';
 import { dovecotAvailable, ensureDovecotInstalled, startDovecot, type Dovecot } from '../support/dovecot.ts';
 
 const inCI = process.env.CI === 'true';
@@ -29,14 +33,14 @@ const mail = (n: string | number) =>
  * records it, and answers lastUid() from what it recorded.
  */
 function recorder(fail?: (source: Source, attempt: number) => boolean) {
-  const calls: { raw: Buffer; source: Source }[] = [];
+  const calls: { raw: RawMessage; source: Source }[] = [];
   const attempts = new Map<number, number>();
   let waiters: { n: number; resolve: () => void }[] = [];
   return {
     calls,
     attempts,
     uids: () => calls.map((c) => c.source.uid),
-    async handle(chunk: Array<{ raw: Buffer; source: Source }>) {
+    async handle(chunk: Array<{ raw: RawMessage; source: Source }>) {
       for (const { source } of chunk) {
         const attempt = (attempts.get(source.uid) ?? 0) + 1;
         attempts.set(source.uid, attempt);
@@ -231,15 +235,31 @@ suite('IMAP poller on a real Dovecot', () => {
       chunkBytes: 2500,
       async handle(items) {
         chunks.push(items.map((i) => i.source.uid));
-        bytesOf.push(items.reduce((sum, i) => sum + i.raw.length, 0));
+        bytesOf.push(items.reduce((sum, i) => sum + rawSize(i.raw), 0));
         await rec.handle(items);
       },
     }).start();
     // 1000+1000 | 1000 (3000 would pass 2500) | 3000 alone | 1000+500+500
     expect(chunks).toEqual([[1, 2], [3], [4], [5, 6, 7]]);
     expect(bytesOf).toEqual([2000, 1000, 3000, 2000]);
-    expect(rec.calls.map((c) => c.raw.length)).toEqual(sizes);
+    expect(rec.calls.map((c) => rawSize(c.raw))).toEqual(sizes);
     expect(await flagsOf('Bytes')).toEqual([1, 2, 3, 4, 5, 6, 7].map((uid) => ({ uid, seen: true })));
+  });
+
+  it('downloads a message over spoolAbove into the spool, piece by piece, and hands it over by name in UID order', async () => {
+    const big = (n: string, kb: number) => `${mail(n)}${'z'.repeat(76).concat('\r\n').repeat(kb * 13)}`;
+    const raws = [mail('p1'), big('p2', 3000), mail('p3'), big('p4', 1500)];
+    for (const raw of raws) await dv.append(raw, 'Spool');
+    const rawDir = mkdtempSync(path.join(os.tmpdir(), 'guichet-imap-spool-'));
+    createFanOut(rawDir);
+    const rec = recorder();
+    await poller('Spool', rec, { spool: () => openRawSpool(rawDir), spoolAbove: 1024 * 1024 }).start();
+    expect(rec.uids()).toEqual([1, 2, 3, 4]);
+    expect(rec.calls.map((c) => isSpooled(c.raw))).toEqual([false, true, false, true]);
+    const bytes = rec.calls.map((c) => (isSpooled(c.raw) ? readFileSync(path.join(rawDir, c.raw.spooled.rawPath)) : c.raw));
+    expect(bytes.map((b) => b.toString())).toEqual(raws);
+    expect(readdirSync(rawDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect(await flagsOf('Spool')).toEqual([1, 2, 3, 4].map((uid) => ({ uid, seen: true })));
   });
 
   it('a chunk is cut at chunkSize messages even under chunkBytes', async () => {
