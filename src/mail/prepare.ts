@@ -11,8 +11,9 @@ import { classify, returnedMessageIds, type Classification } from './classify.ts
 import { htmlToText } from './html-text.ts';
 import { parseMail, type AttachmentSink } from './parse.ts';
 import { openSpool, writeContentAddressed } from './raw-store.ts';
-import { extractReply, withoutSignature } from './reply-text.ts';
+import { extractReply } from './reply-text.ts';
 import { sanitizeEmailHtml } from './sanitize.ts';
+import { withoutSignature } from './signature.ts';
 import type { AttachmentMeta, InboundMail, MailFacts } from './types.ts';
 
 export interface PrepareOptions {
