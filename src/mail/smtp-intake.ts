@@ -193,6 +193,16 @@ export async function startSmtpIntake(opts: SmtpIntakeOptions): Promise<SmtpInta
   const address = server.server.address();
   return {
     port: typeof address === 'object' && address ? address.port : port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // A session between messages holds nothing: it is told to come back later (421) and closed
+      // now, rather than holding the stop until its bound. One in the middle of a message (from
+      // MAIL FROM to the end of DATA) is left to finish.
+      for (const connection of server.connections) {
+        if (connection.session?.envelope?.mailFrom) continue;
+        connection.send(421, 'Server shutting down, try again later');
+        connection.close();
+      }
+    }),
   };
 }

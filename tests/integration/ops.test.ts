@@ -239,8 +239,11 @@ suite('guichet start stopped by SIGTERM during an IMAP backlog on $name', (engin
 });
 
 describe('guichet start held up past its bound, or signalled twice', () => {
-  /** A Guichet whose SMTP receiver has a message in the middle of its DATA: a stop waits for it. */
-  async function heldUp(shutdownSeconds: number) {
+  /**
+   * A Guichet whose SMTP receiver has a client connected: in the middle of a message's DATA (a stop
+   * waits for it), or between messages (a stop does not).
+   */
+  async function heldUp(shutdownSeconds: number, stage: 'data' | 'between messages' = 'data') {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'guichet-stop-'));
     const port = await freePort();
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({
@@ -265,6 +268,7 @@ describe('guichet start held up past its bound, or signalled twice', () => {
     await expectReply('220');
     socket.write('EHLO client.example.com\r\n');
     await expectReply('250');
+    if (stage === 'between messages') return { g, socket, heard: () => heard };
     socket.write('MAIL FROM:<ada@example.com>\r\n');
     await expectReply('250');
     socket.write(`RCPT TO:<${SUPPORT}>\r\n`);
@@ -272,8 +276,25 @@ describe('guichet start held up past its bound, or signalled twice', () => {
     socket.write('DATA\r\n');
     await expectReply('354');
     socket.write('From: ada@example.com\r\nSubject: Half sent\r\n\r\nThe first lines, and then');
-    return { g, socket };
+    return { g, socket, heard: () => heard };
   }
+
+  it('does not wait for an SMTP client idle between messages: told 421 and let go at once', { timeout: 60_000 }, async () => {
+    const { g, socket, heard } = await heldUp(30, 'between messages');
+    try {
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      const signalledAt = Date.now();
+      g.child.kill('SIGTERM');
+      const { code, at } = await g.exited;
+      await closed;
+      expect(code).toBe(0);
+      expect(heard()).toMatch(/^421 /m);
+      expect(at - signalledAt).toBeLessThan(15_000); // the bound is 30 s; an idle client used to hold the stop until then
+    } finally {
+      socket.destroy();
+      kill(g.child);
+    }
+  });
 
   it('exits 1 past shutdownSeconds, naming what was still running', { timeout: 60_000 }, async () => {
     const { g, socket } = await heldUp(2);
