@@ -33,6 +33,8 @@ import { createMetrics, INBOUND_STATES_WATCHED, type Levels, type MetricsRegistr
  * still working (another instance on PostgreSQL, a `guichet ingest`), which applies it in seconds.
  */
 const REPLAY_AFTER_MS = 10_000;
+/** An unfinished large-message file untouched this long is removed at start: nothing writes to it any more. */
+const STALE_SPOOL_MS = 60 * 60_000;
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../templates/', import.meta.url));
 
@@ -222,6 +224,8 @@ export async function createGuichet(
       intake.warm();
       // Before any source starts: what an earlier run stored and never applied goes first, in order.
       await step('replay of stored mail', async () => {
+        const removed = await intake.removeStaleSpools(STALE_SPOOL_MS);
+        if (removed.length) log('info', `removed ${removed.length} unfinished large-message file(s) an earlier run left`, { files: removed });
         const replayed = await intake.replayStored(REPLAY_AFTER_MS);
         if (replayed.length) {
           const ids = replayed.map((r) => r.inboundId);

@@ -21,7 +21,7 @@ import { recordRaw, reject, release, reset, type Finished } from './inbound.ts';
 import { advanceCursor, lastHandledUid } from './mailbox-cursor.ts';
 import { withDkim, type DnsResolver } from './dkim.ts';
 import { inlinePreparer, threadPreparer, type PrepareJob, type Preparer } from './prepare-thread.ts';
-import { createFanOut, openRawSpool, SPOOL_BYTES, type RawMessage, type RawSpool } from './raw-store.ts';
+import { createFanOut, openRawSpool, removeStaleSpools, SPOOL_BYTES, type RawMessage, type RawSpool } from './raw-store.ts';
 import type { MailSource } from './types.ts';
 
 /** Messages let ready before a transaction opens after the apply caught up with the prepare thread. */
@@ -296,6 +296,11 @@ export function createIntake(opts: IntakeOptions) {
      * stable storage and goes to handle() as the message.
      */
     spool: (): Promise<RawSpool> => openRawSpool(rawDir),
+    /**
+     * Removes the temporary files of large messages never finished and untouched for `olderThanMs`
+     * (file times are the machine's, whatever clock the intake was given).
+     */
+    removeStaleSpools: (olderThanMs: number) => removeStaleSpools([rawDir, prepareOptions.filesDir], olderThanMs),
     /** Lets the batches in hand commit (their sources are waiting to mark them), then ends the prepare thread. */
     close: async () => {
       await tail.then(() => {}, () => {});

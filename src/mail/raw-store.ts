@@ -13,7 +13,7 @@
 // hashed on the way, and handed on by its stored name (SpooledRaw), to be parsed from the file.
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export function sha256(bytes: Buffer | string): string {
@@ -138,6 +138,30 @@ export interface Spool {
   finish(sha: string): Promise<string>;
   /** Drops what was written; safe after a failed write or finish, and to repeat. */
   discard(): Promise<void>;
+}
+
+const SPOOL_FILE = /^spool\.\d+\.[a-z0-9]+\.tmp$/;
+
+/**
+ * Removes the temporary files of spools that were never finished (a process killed, or a machine
+ * cut off, in the middle of a large message) and were last written over `olderThanMs` ago: an
+ * unfinished spool holds no mail anyone was told is stored, and a 20 MB one left by each crash
+ * would fill the disk. A spool in use is written to as its bytes arrive, so its file stays young;
+ * the age also spares another process's on a shared data folder. Returns the paths removed.
+ */
+export async function removeStaleSpools(dirs: string[], olderThanMs: number, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!SPOOL_FILE.test(name)) continue;
+      const file = path.join(dir, name);
+      const info = await stat(file).catch(() => null);
+      if (!info || now - info.mtimeMs < olderThanMs) continue;
+      await unlink(file).then(() => removed.push(file), () => {});
+    }
+  }
+  return removed;
 }
 
 /** A spool into dir; its temporary file (0600) lies in dir itself until finished. */

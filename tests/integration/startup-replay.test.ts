@@ -2,7 +2,7 @@
 // a power cut left stored but never applied: at start, Guichet finishes it, in order, exactly once,
 // acknowledged once. The crash is reproduced as it leaves the data: the raw file stored, its row
 // committed `pending`, nothing after. On PostgreSQL two processes starting at once replay it once.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -90,6 +90,28 @@ for (const engine of engines) {
       await again.start({ listen: false });
       expect(await again.database.db.selectFrom('ticket').select('id').execute()).toHaveLength(1);
       expect(await again.database.db.selectFrom('outbox').select('id').where('event', '=', 'ticket-received').execute()).toHaveLength(1);
+    });
+
+    it('removes at start the files of large messages an earlier run never finished, not those still being written', async () => {
+      const databaseUrl = await engine.freshUrl();
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'guichet-data-'));
+      const file = (dir: string, name: string, ageMs: number) => {
+        mkdirSync(path.join(dataDir, dir), { recursive: true });
+        const at = path.join(dataDir, dir, name);
+        writeFileSync(at, 'partial bytes');
+        const t = new Date(Date.now() - ageMs);
+        utimesSync(at, t, t);
+        return at;
+      };
+      const staleRaw = file('raw', 'spool.4242.k3j9x.tmp', 2 * 3600_000);
+      const staleAttachment = file('attachments', 'spool.4242.z8q1w.tmp', 2 * 3600_000);
+      const writing = file('raw', 'spool.4243.a1b2c.tmp', 60_000); // another process's, still arriving
+      const other = file('raw', 'notes.tmp', 2 * 3600_000); // not a spool: not Guichet's to remove
+
+      const g = await buildGuichet({ databaseUrl, dataDir });
+      running.push(g);
+      await g.start({ listen: false });
+      expect([staleRaw, staleAttachment, writing, other].map((f) => existsSync(f))).toEqual([false, false, true, true]);
     });
 
     it.skipIf(engine.name !== 'postgres')('two processes starting at once on one database replay a message once', async () => {
