@@ -103,10 +103,10 @@ export async function startLeadership(opts: LeadershipOptions): Promise<Leadersh
           client = null;
           void lose('its database session ended');
         });
+        client = c; // from here a failure gives this session up, connected or not
         await c.connect();
         const { rows } = await c.query<{ started: string }>('select backend_start::text as started from pg_stat_activity where pid = pg_backend_pid()');
         started.set(c, rows[0]?.started ?? '');
-        client = c;
       }
       if (stale) {
         // Named by its process id and start time: a process id alone may since belong to another session.
