@@ -131,17 +131,17 @@ export function inlinePreparer(opts: PrepareThreadOptions): Preparer {
 }
 
 /**
- * Batches run on one worker thread, started on first use and again after it dies or is stopped.
- * Each message has `limits.parseSeconds` to be prepared, counted from the thread's report of the
- * one before (or of the batch's start): past it the thread is terminated, the message fails with
- * the reason, and the rest of the batch is posted again to a new thread.
- */
-/**
  * The thread ends after this long without mail, giving back its 50 MB (its parsers and its own
  * TypeScript loader); the next mail after a quiet spell waits about half a second for a new one.
  */
 const IDLE_STOP_MS = 30_000;
 
+/**
+ * Batches run on one worker thread, started on first use and again after it dies or is stopped.
+ * Each message has `limits.parseSeconds` to be prepared, counted from the thread's report of the
+ * one before (or of the batch's start): past it the thread is terminated, the message fails with
+ * the reason, and the rest of the batch is posted again to a new thread.
+ */
 export function threadPreparer(
   opts: PrepareThreadOptions,
   log: (msg: string) => void = () => {},
