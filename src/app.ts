@@ -3,6 +3,7 @@
 // passed down, so a test builds the same process with its own peers and no globals. After every
 // committed intake batch, HTTP write and job run, the outbox is asked to look for mail to send.
 import { chmod, mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import cron from 'node-cron';
@@ -78,7 +79,7 @@ export async function createGuichet(
   // and across processes sharing the database. `outbox` and `poller` exist by the first scrape.
   // A process waiting while another leads the mailbox reports none: only the leader's connection is watched.
   const metrics = createMetrics(() => readLevels(database.db, () => (poller && leadership?.leading() !== false ? poller.state() : null), () => outbox.health().stalledSince !== null, now));
-  const renderer = await createRenderer({ templatesDir: TEMPLATES_DIR, productName: config.support.name });
+  const renderer = await createRenderer({ templatesDir: TEMPLATES_DIR, productName: config.support.name, cacheDir: path.join(config.dataDir, 'cache') });
   const replySecret = config.authentication.secret ?? (await installationSecret(database.db, 'reply-token', now()));
 
   const from = `${config.support.name} <${config.support.address}>`;

@@ -1,4 +1,4 @@
-// Compiles the notification templates (render.ts) on a thread of its own that ends once it has
+// Compiles the notification templates (compile-templates.ts) on a thread of its own that ends once it has
 // answered: mjml and what it pulls in (html-minifier, js-beautify, juice, cheerio…) take about
 // 45 MB that the process would otherwise keep for its lifetime, to be used once, at start. Plain
 // JavaScript, so the thread starts without a TypeScript loader. Answers one message: per file, its

@@ -1,5 +1,5 @@
-// Notification rendering. Every `templates/<name>.mjml` is compiled to HTML once, at start, with its
-// placeholders left intact, so a broken template stops the process before any mail is queued; each
+// Notification rendering. Every `templates/<name>.mjml` is compiled to HTML once, at start (or read
+// from the last start's compile: compile-templates.ts), with its placeholders left intact, so a broken template stops the process before any mail is queued; each
 // message then only fills values into precompiled HTML (microseconds). The plain-text part comes from
 // `templates/<name>.txt` and the same catalogue strings, never from scraping the HTML.
 //
@@ -9,10 +9,10 @@
 // but for `adminLink`, the http(s) link to the admin that staff invitations and resets carry.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { Language } from '../db/schema.ts';
 import { REPLY_MARKER } from '../protocol/markers.ts';
 import type { Fallback } from '../tickets/notices.ts';
+import { compileTemplates } from './compile-templates.ts';
 import { en, type Catalogue } from './i18n/en.ts';
 import { fr } from './i18n/fr.ts';
 import type { TemplateName, TemplateVars } from './template-vars.ts';
@@ -39,6 +39,8 @@ export interface RendererOptions {
   productName: string;
   /** Time zone of dates shown in mail (maintenance windows); the process's zone by default. */
   timeZone?: string;
+  /** Where compiled templates are kept for the next start (compile-templates.ts); none when unset. */
+  cacheDir?: string | null;
 }
 
 // ---- the placeholder language: {{x}}, {{#x}}…{{/x}}, {{^x}}…{{/x}}, {{{block}}}, {{> partial}} ----
@@ -135,28 +137,6 @@ const paragraphsHtml = (text: string) =>
   text.trim().split(/\n[ \t]*\n+/).map((p, i, all) =>
     `<p style="margin:0 0 ${i === all.length - 1 ? 0 : 12}px;">${escapeHtml(p.trim()).replace(/\r?\n/g, '<br>')}</p>`).join('');
 
-// ---- compile once ----
-
-/**
- * Every template's MJML to HTML, on a thread that ends after (mjml-compile.worker.mjs): mjml is
- * needed once, at start, and the memory it takes is given back with the thread.
- */
-async function compileMjml(files: string[]): Promise<Map<string, string>> {
-  const worker = new Worker(new URL('./mjml-compile.worker.mjs', import.meta.url), { workerData: { files } });
-  const results = await new Promise<Array<{ file: string; html?: string; error?: string }>>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the template compiler stopped (exit code ${code})`)));
-  });
-  await worker.terminate();
-  const compiled = new Map<string, string>();
-  for (const r of results) {
-    if (r.error !== undefined) throw new Error(`template ${path.basename(r.file)} does not compile: ${r.error}`);
-    compiled.set(r.file, r.html!);
-  }
-  return compiled;
-}
-
 export async function createRenderer(opts: RendererOptions): Promise<Renderer> {
   const dir = path.resolve(opts.templatesDir);
   const entries = await readdir(dir).catch((err: Error) => {
@@ -178,11 +158,10 @@ export async function createRenderer(opts: RendererOptions): Promise<Renderer> {
     return parse(src, `partials/${name}.txt`, { blocks: true, partial: partial(`partials/${name}.txt`) });
   };
 
-  const mjmlFile = (name: TemplateName) => path.join(dir, `${name}.mjml`);
-  const htmlOf = await compileMjml(TEMPLATE_NAMES.map(mjmlFile));
+  const htmlOf = await compileTemplates(dir, TEMPLATE_NAMES, opts.cacheDir ?? null);
   const compiled = new Map<TemplateName, { html: Node[]; text: Node[] }>();
   for (const name of TEMPLATE_NAMES) {
-    const html = parse(htmlOf.get(mjmlFile(name))!, `${name}.mjml`, { blocks: true });
+    const html = parse(htmlOf.get(name)!, `${name}.mjml`, { blocks: true });
     const text = parse(await readFile(path.join(dir, `${name}.txt`), 'utf8'), `${name}.txt`, {
       blocks: true, partial: partial(`${name}.txt`),
     });

@@ -45,7 +45,7 @@ describe.each(engines)('storage on $name', (engine) => {
   afterAll(() => engine.cleanup());
 
   it('migrates an empty database, and migrating again changes nothing', async () => {
-    const database = openDatabase(await engine.freshUrl());
+    const database = openDatabase(await engine.emptyUrl());
     try {
       expect(MIGRATIONS.slice(0, 6)).toEqual(['0001_initial', '0002_workflow', '0003_bodies_once', '0004_contact_bounce', '0005_inbound_message_id', '0006_watcher_contacts']);
       expect(await migrateToLatest(database.db)).toEqual(MIGRATIONS);
@@ -58,7 +58,7 @@ describe.each(engines)('storage on $name', (engine) => {
   });
 
   it('stores each body once from migration 0003 on, keeping what earlier tickets held', async () => {
-    const database = openDatabase(await engine.freshUrl());
+    const database = openDatabase(await engine.emptyUrl());
     const db = database.db as Kysely<any>;
     try {
       await migrateTo(db, '0002_workflow');
@@ -81,7 +81,7 @@ describe.each(engines)('storage on $name', (engine) => {
   });
 
   it('makes active contacts of watchers recorded before 0006, so an upgrade silences nobody', async () => {
-    const database = openDatabase(await engine.freshUrl());
+    const database = openDatabase(await engine.emptyUrl());
     const db = database.db as Kysely<any>;
     try {
       await migrateTo(db, '0005_inbound_message_id');
@@ -107,7 +107,7 @@ describe.each(engines)('storage on $name', (engine) => {
   });
 
   it('makes tickets written before 0017 searchable by their summary and thread, and later mail too', async () => {
-    const database = openDatabase(await engine.freshUrl());
+    const database = openDatabase(await engine.emptyUrl());
     const db = database.db as Kysely<any>;
     try {
       await migrateTo(db, '0016_lease_holder');
