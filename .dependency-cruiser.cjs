@@ -33,7 +33,10 @@ try {
 
 /** Where each layer lives; a regex on the path relative to the repository root. */
 const ROOTS = '^src/(app|cli)[.]ts$|^src/commands/';
-const LAUNCHER = '^src/guichet[.]mjs$'; // the `guichet` bin: registers tsx, then loads src/cli.ts
+const LAUNCHER = '^src/guichet[.]mjs$'; // the `guichet` bin: loads src/cli.ts, compiled or through tsx
+// Which code runs (compiled.mjs: dist/ when current, else the sources) and `npm run build`; plain
+// JavaScript that imports nothing of Guichet's.
+const BUILD = '^src/(compiled|build)[.]mjs$';
 const LOG = '^src/log[.]ts$';
 const WORKER_THREAD = '^src/worker-thread[.]ts$';
 const CONFIG = '^src/config[.]ts$';
@@ -46,6 +49,7 @@ const LAYER = (name) => `^src/${name}/`;
 const PLACED = [
   ROOTS,
   LAUNCHER,
+  BUILD,
   LOG,
   WORKER_THREAD,
   CONFIG,
@@ -186,6 +190,14 @@ module.exports = {
         'nothing more.',
       LAYER('jobs'),
       [LAYER('jobs'), LAYER('tickets'), LAYER('accounts'), LAYER('db'), LOG],
+    ),
+
+    onlyImports(
+      'the-build-knows-nothing-of-guichet',
+      'src/compiled.mjs and src/build.mjs decide which code runs and compile it; they run before ' +
+        'any of it is loaded, so they import nothing of Guichet but each other.',
+      BUILD,
+      [BUILD],
     ),
 
     // ---- composition roots -------------------------------------------------------------------

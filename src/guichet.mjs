@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-// The `guichet` command. Guichet runs its TypeScript sources directly through tsx's loader, so a
-// clone works without a build step.
-import { register } from 'tsx/esm/api';
+// The `guichet` command. It runs the code `npm run build` compiled when that is current, else the
+// TypeScript sources through tsx's loader, so a clone or an edited checkout works without a build
+// step (compiled.mjs).
+import { pathToFileURL } from 'node:url';
+import { compiled } from './compiled.mjs';
 
-register();
-const { main } = await import('./cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+const built = compiled('src/cli.ts');
+let cli;
+if (built) {
+  cli = await import(pathToFileURL(built).href);
+} else {
+  (await import('tsx/esm/api')).register();
+  cli = await import('./cli.ts');
+}
+process.exitCode = await cli.main(process.argv.slice(2));

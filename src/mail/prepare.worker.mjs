@@ -1,10 +1,11 @@
 // The prepare thread (prepare-thread.ts, over worker-thread.ts's `{ id, data }` protocol). Plain
-// JavaScript that registers the TypeScript loader for the thread, since a worker does not inherit
-// the loader its parent registered in-process.
+// JavaScript. Run from the sources, it registers the TypeScript loader for the thread, since a worker
+// does not inherit the loader its parent registered in-process; the build's copy (dist/) finds the
+// compiled module beside it instead, and so never loads tsx.
+import { existsSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
-register();
+if (existsSync(new URL('./prepare-thread.ts', import.meta.url))) (await import('tsx/esm/api')).register();
 const { prepareBatch } = await import('./prepare-thread.ts');
 
 // One batch at a time, in arrival order: the main thread expects each batch's messages in order,
