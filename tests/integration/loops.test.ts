@@ -20,7 +20,7 @@ import { mailPeers, mailSuite } from '../support/mail-suite.ts';
 import type { Captured, SmtpSink } from '../support/smtp-sink.ts';
 import { waitUntil } from '../support/wait.ts';
 
-const suite = await mailSuite('mail loops');
+const suite = await mailSuite('mail loops', { enginesAtOnce: true });
 
 const MINUTE = 60_000;
 // Ahead of the real clock: what the HTTP API stamps with the real time is due at once here.

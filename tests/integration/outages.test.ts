@@ -17,7 +17,7 @@ import { mailPeers, mailSuite } from '../support/mail-suite.ts';
 import { buildGuichet, clientMail, getTicket, SUPPORT } from '../support/guichet.ts';
 import { waitUntil } from '../support/wait.ts';
 
-const suite = await mailSuite('outages');
+const suite = await mailSuite('outages', { enginesAtOnce: true });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Mounting a small tmpfs as the data folder needs root; in CI the disk-full test must run.

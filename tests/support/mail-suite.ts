@@ -5,12 +5,24 @@ import { testEngines, type TestEngine } from './databases.ts';
 import { dovecotAvailable, ensureDovecotInstalled, startDovecot, type Dovecot } from './dovecot.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 
-export async function mailSuite(name: string) {
+export async function mailSuite(name: string, opts: {
+  /**
+   * Runs the engines' suites at the same time, each one's tests still one after another: for files
+   * that mostly wait (a server kept down, a relay refusing), whose two halves would otherwise wait
+   * in turn. Each engine has its own peers and databases, so the halves share nothing.
+   */
+  enginesAtOnce?: boolean;
+} = {}) {
   const engines = await testEngines();
   const available = dovecotAvailable() || (await ensureDovecotInstalled());
   const inCI = process.env.CI === 'true';
   if (!available && !inCI) console.warn(`\n!!! Dovecot missing: the ${name} suite is SKIPPED !!!\n`);
-  return available || inCI ? describe.each(engines) : describe.skip.each(engines);
+  const base = available || inCI ? describe : describe.skip;
+  if (!opts.enginesAtOnce) return base.each(engines);
+  return (title: string, fn: (engine: TestEngine) => void) =>
+    base.concurrent.each(engines)(title, (engine) => {
+      describe.sequential('one test at a time', () => fn(engine));
+    });
 }
 
 /** Starts the peers before the engine's tests and stops them (and drops its databases) after. */
