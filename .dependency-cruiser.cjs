@@ -173,9 +173,10 @@ module.exports = {
       'mail-intake-goes-through-the-domain',
       'src/mail/ is the intake pipeline: it parses, classifies and routes inbound mail, then calls ' +
         'the ticket and account verbs. It never imports notify/: notices go through the ports the ' +
-        'domain declares, wired by the composition root. Nor http/, jobs/ or commands/.',
+        'domain declares, wired by the composition root. Nor http/, jobs/ or commands/. Its ' +
+        "thread's entry (prepare.worker.mjs) asks src/compiled.mjs which code to load.",
       LAYER('mail'),
-      [LAYER('mail'), LAYER('tickets'), LAYER('accounts'), LAYER('db'), LAYER('protocol'), LOG, WORKER_THREAD],
+      [LAYER('mail'), LAYER('tickets'), LAYER('accounts'), LAYER('db'), LAYER('protocol'), LOG, WORKER_THREAD, BUILD],
     ),
     onlyImports(
       'http-goes-through-the-domain',

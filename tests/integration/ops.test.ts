@@ -139,7 +139,7 @@ function kill(child: ChildProcess) {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
-const suite = await mailSuite('graceful stop', { enginesAtOnce: true });
+const suite = await mailSuite('graceful stop');
 
 suite('guichet start stopped by SIGTERM during an IMAP backlog on $name', (engine) => {
   const peers = mailPeers(engine);
