@@ -2,7 +2,8 @@
 // node_modules lacks tsx: a process that runs the compiled code works there, and one that falls back
 // to the sources cannot start. So `guichet start` taking a mail through its prepare thread proves
 // that neither thread loaded the TypeScript loader, and an edited source proves that a stale dist/
-// is not run.
+// is not run. A copy without TypeScript (an install without dev dependencies) installs and runs
+// from its sources.
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,14 +17,15 @@ import { waitUntil } from '../support/wait.ts';
 
 const ROOT = path.resolve('.');
 
-function projectWithoutTsx(): string {
+/** A copy of the project whose node_modules holds every package but `missing`. */
+function projectWithout(missing: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'guichet-build-'));
   for (const entry of ['src', 'migrations', 'templates', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) {
     cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   mkdirSync(path.join(dir, 'node_modules'));
   for (const pkg of readdirSync(path.join(ROOT, 'node_modules'))) {
-    if (pkg !== 'tsx') symlinkSync(path.join(ROOT, 'node_modules', pkg), path.join(dir, 'node_modules', pkg));
+    if (pkg !== missing) symlinkSync(path.join(ROOT, 'node_modules', pkg), path.join(dir, 'node_modules', pkg));
   }
   return dir;
 }
@@ -33,7 +35,7 @@ function run(dir: string, args: string[], input = ''): ReturnType<typeof runGuic
 }
 
 it('runs the compiled code without the TypeScript loader in any thread, and never a dist/ older than the sources', async () => {
-  const dir = projectWithoutTsx();
+  const dir = projectWithout('tsx');
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ support: { address: SUPPORT }, outbox: { captureDir: './sent' } }));
 
   // Before any build, the sources need tsx, which this copy lacks.
@@ -81,6 +83,19 @@ it('runs the compiled code without the TypeScript loader in any thread, and neve
   const again = await run(dir, ['check-config']);
   expect(again.code, again.stderr).toBe(0);
 }, 90_000);
+
+it('installs without TypeScript (npm prepare goes on without a build) and runs the sources', async () => {
+  const dir = projectWithout('typescript');
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ support: { address: SUPPORT }, outbox: { captureDir: './sent' } }));
+  const prepare = await runNode(dir, [path.join(dir, 'src', 'build.mjs'), '--if-possible']);
+  expect(prepare.code, prepare.stderr).toBe(0);
+  expect(prepare.stderr).toContain('not compiled (TypeScript is not installed)');
+  expect(existsSync(path.join(dir, 'dist'))).toBe(false);
+  // Asked for by name, the build fails instead.
+  expect((await runNode(dir, [path.join(dir, 'src', 'build.mjs')])).code).not.toBe(0);
+  const check = await run(dir, ['check-config']);
+  expect(check.code, check.stderr).toBe(0);
+}, 60_000);
 
 function runNode(cwd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
