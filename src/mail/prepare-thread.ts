@@ -131,8 +131,9 @@ export function inlinePreparer(opts: PrepareThreadOptions): Preparer {
 }
 
 /**
- * The thread ends after this long without mail, giving back its 50 MB (its parsers and its own
- * TypeScript loader); the next mail after a quiet spell waits about half a second for a new one.
+ * The thread ends after this long without mail, giving back its memory (its parsers, its heap and,
+ * in a process that runs the sources without a current build, its own TypeScript loader); the next
+ * mail after a quiet spell waits for a new one to load.
  */
 const IDLE_STOP_MS = 30_000;
 
